@@ -1,0 +1,1 @@
+"""tradecredit: trade-credit risk models built on accounts-receivable ledgers."""

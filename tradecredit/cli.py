@@ -1,0 +1,17 @@
+"""The `tradecredit` command. Each stage adds its sub-commands from `tradecredit.commands`."""
+
+from __future__ import annotations
+
+import click
+
+from tradecredit.commands import ledger
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="tradecredit")
+def main() -> None:
+    """Trade-credit risk from accounts-receivable ledgers: validate, build features, train, score."""
+
+
+for command in ledger.COMMANDS:
+    main.add_command(command)

@@ -1,0 +1,1 @@
+"""Sub-commands of the `tradecredit` CLI, one module per stage."""

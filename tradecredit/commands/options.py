@@ -1,0 +1,57 @@
+"""Options and error handling shared by the sub-commands: the edge where clocks and paths are read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from features.load import load_ledger
+from features.sources import LedgerSourceError
+from features.validate import LedgerError, LedgerRowsError
+
+
+def parse_date(ctx, param, value):
+    """Click callback: return a `datetime.date` from YYYY-MM-DD (or a tuple of them)."""
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        return tuple(parse_date(ctx, param, v) for v in value)
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+ledger_option = click.option(
+    "--ledger",
+    "ledger_source",
+    required=True,
+    metavar="SRC",
+    help="Ledger: a folder of CSV/Parquet tables, a DuckDB file, or a postgresql:// URL.",
+)
+quarantine_option = click.option(
+    "--quarantine",
+    "quarantine_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write rows that break the contract to DIR/<table>.csv with their reason, and go on without them.",
+)
+reference_date_option = click.option(
+    "--reference-date",
+    callback=parse_date,
+    metavar="DATE",
+    help="Dates more than two years after this are rejected as typos. Default: today.",
+)
+
+
+def read_ledger_or_exit(source: str, quarantine_dir: Path | None, reference_date: dt.date | None):
+    """Return (ledger, report), or print the problems and exit with status 2."""
+    try:
+        return load_ledger(
+            source,
+            reference_date=reference_date or dt.date.today(),
+            quarantine_dir=quarantine_dir,
+        )
+    except (LedgerSourceError, LedgerError, LedgerRowsError) as exc:
+        raise click.ClickException(str(exc)) from None
