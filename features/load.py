@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 
 import pyarrow.csv as pacsv
 
+from features.atomic import atomic_path
 from features.ledger import Ledger
 from features.sources import describe_source, read_raw_ledger
 from features.validate import ValidationReport, validate_ledger
@@ -53,13 +52,7 @@ def write_quarantine(quarantine: dict, out_dir: Path) -> dict[str, Path]:
         if rows.num_rows == 0:
             target.unlink(missing_ok=True)
             continue
-        fd, tmp = tempfile.mkstemp(prefix=f".{table}.", suffix=".csv.tmp", dir=out_dir)
-        os.close(fd)
-        try:
+        with atomic_path(target) as tmp:
             pacsv.write_csv(rows, tmp)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         written[table] = target
     return written

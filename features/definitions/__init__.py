@@ -1,0 +1,1 @@
+"""Feature definitions grouped by concept; `features.catalogue.catalogue()` collects them."""

@@ -1,0 +1,101 @@
+"""Outcome labels: the only code that looks past the as-of date.
+
+- `default_12m`: the customer defaults in (as_of, as_of + horizon]. Default is a credit event of a
+  default type (`events`), or that or an invoice reaching N days past due unpaid (`events_or_dpd`).
+- `late_payment_90d`: an invoice due in (as_of, as_of + window] is settled more than `threshold` days
+  after due, or is still open `threshold` days after due. Empty when no invoice falls due in the window.
+- `in_default_at_as_of`: the customer had already defaulted on or before as_of (training leaves them out).
+
+A label whose outcome window is not fully inside the observed ledger is empty, never 0: the
+observation end is the last date the ledger records anything, unless given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import pyarrow as pa
+
+from features.contract import DEFAULT_EVENT_TYPES
+from features.ledger import Ledger
+from features.pipeline import connect_ledger
+
+
+@dataclass(frozen=True)
+class LabelConfig:
+    default_definition: Literal["events", "events_or_dpd"] = "events"
+    default_event_types: tuple[str, ...] = DEFAULT_EVENT_TYPES
+    default_dpd_threshold: int = 90
+    default_horizon_months: int = 12
+    late_window_days: int = 90
+    late_threshold_days: int = 30
+    observation_end: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        if self.default_definition not in ("events", "events_or_dpd"):
+            raise ValueError(f"default_definition must be 'events' or 'events_or_dpd', not {self.default_definition!r}")
+        for name in ("default_dpd_threshold", "default_horizon_months", "late_window_days", "late_threshold_days"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+
+
+LABEL_COLUMNS = ("default_12m", "late_payment_90d", "in_default_at_as_of")
+
+
+def observation_end(con) -> dt.date:
+    """Return the last date on which the ledger records anything."""
+    return con.sql(
+        """SELECT max(d) FROM (
+            SELECT max(invoice_date) AS d FROM invoices UNION ALL SELECT max(payment_date) FROM payments
+            UNION ALL SELECT max(opened_date) FROM disputes UNION ALL SELECT max(resolved_date) FROM disputes
+            UNION ALL SELECT max(event_date) FROM credit_events)"""
+    ).fetchall()[0][0]
+
+
+def default_dates_sql(config: LabelConfig) -> str:
+    """Return SQL giving each customer's first default date under the configured definition."""
+    types = ", ".join("'" + t.replace("'", "''") + "'" for t in config.default_event_types)
+    events = f"SELECT customer_id, event_date AS default_date FROM credit_events WHERE event_type IN ({types})"
+    if config.default_definition == "events_or_dpd":
+        n = config.default_dpd_threshold
+        # An invoice reaches N days past due on due_date + N if it is not settled by then.
+        events += (
+            f" UNION ALL SELECT customer_id, CAST(due_date + INTERVAL {n} DAY AS DATE) FROM documents"
+            f" WHERE NOT is_credit_note AND (settled_date IS NULL OR settled_date > due_date + INTERVAL {n} DAY)"
+        )
+    return f"SELECT customer_id, min(default_date) AS default_date FROM ({events}) GROUP BY customer_id"
+
+
+def build_labels(ledger: Ledger, as_of_dates: Sequence[dt.date], config: LabelConfig = LabelConfig()) -> pa.Table:
+    """Return `customer_id`, `as_of_date` and the label columns for the feature population."""
+    con = connect_ledger(ledger, as_of_dates)
+    end = config.observation_end or observation_end(con)
+    h, w, t = config.default_horizon_months, config.late_window_days, config.late_threshold_days
+    # Invoices that can only be judged `threshold` days after due must fall due by end - threshold;
+    # settled_date beyond the observation end does not exist in the ledger, so open means unpaid.
+    query = f"""
+    WITH defaults AS ({default_dates_sql(config)}),
+    late AS (
+        SELECT p.customer_id, p.as_of_date,
+               max(CASE WHEN d.settled_date IS NULL OR d.settled_date > d.due_date + INTERVAL {t} DAY THEN 1 ELSE 0 END) AS late
+        FROM population p JOIN documents d ON d.customer_id = p.customer_id AND NOT d.is_credit_note
+         AND d.due_date > p.as_of_date AND d.due_date <= p.as_of_date + INTERVAL {w} DAY
+        GROUP BY p.customer_id, p.as_of_date
+    )
+    SELECT p.customer_id, p.as_of_date,
+           CASE WHEN x.default_date IS NOT NULL AND x.default_date <= p.as_of_date THEN NULL
+                WHEN p.as_of_date + INTERVAL {h} MONTH > DATE '{end}' THEN NULL
+                WHEN x.default_date <= p.as_of_date + INTERVAL {h} MONTH THEN 1 ELSE 0 END AS default_12m,
+           CASE WHEN p.as_of_date + INTERVAL {w + t} DAY > DATE '{end}' THEN NULL ELSE l.late END AS late_payment_90d,
+           coalesce(x.default_date <= p.as_of_date, false) AS in_default_at_as_of
+    FROM population p
+    LEFT JOIN defaults x ON x.customer_id = p.customer_id
+    LEFT JOIN late l ON l.customer_id = p.customer_id AND l.as_of_date = p.as_of_date
+    ORDER BY p.as_of_date, p.customer_id
+    """
+    table = con.sql(query).to_arrow_table()
+    con.close()
+    return table.replace_schema_metadata({"observation_end": str(end)})

@@ -1,0 +1,99 @@
+"""build_features(ledger, as_of_dates) -> one row per (customer, as-of date) with the whole catalogue."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+import duckdb
+import pyarrow as pa
+
+from features.catalogue import FACTS, Feature, catalogue
+from features.facts import FACT_STATEMENTS
+from features.ledger import Ledger
+
+KEYS = ("customer_id", "as_of_date")
+
+
+def month_ends(start: dt.date, end: dt.date) -> list[dt.date]:
+    """Return the last day of every month whose end falls in [start, end]."""
+    if end < start:
+        raise ValueError(f"monthly range ends ({end}) before it starts ({start})")
+    dates, year, month = [], start.year, start.month
+    while True:
+        last = dt.date(year, month, calendar.monthrange(year, month)[1])
+        if last > end:
+            return dates
+        if last >= start:
+            dates.append(last)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def connect_ledger(ledger: Ledger, as_of_dates: Sequence[dt.date]) -> duckdb.DuckDBPyConnection:
+    """Return a DuckDB connection with the ledger tables and `as_of_dates` registered and the facts built."""
+    if not as_of_dates:
+        raise ValueError("at least one as-of date is needed")
+    con = duckdb.connect()
+    for name, table in ledger.tables.items():
+        con.register(name, table)
+    con.register("as_of_dates", pa.table({"as_of_date": pa.array(sorted(set(as_of_dates)), type=pa.date32())}))
+    for statement in FACT_STATEMENTS:
+        con.execute(statement)
+    return con
+
+
+def build_features(
+    ledger: Ledger,
+    as_of_dates: Sequence[dt.date],
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> pa.Table:
+    """Return the feature table: `customer_id`, `as_of_date`, every catalogue feature, then customer extras.
+
+    One row per customer with an invoice on or before the as-of date, for each as-of date, sorted by
+    as_of_date then customer_id. Only records dated on or before each as-of date are used.
+    """
+    report = progress or (lambda message: None)
+    report(f"building point-in-time facts for {len(set(as_of_dates))} as-of dates")
+    con = connect_ledger(ledger, as_of_dates)
+    report("aggregating features")
+    table = con.sql(feature_query(catalogue(), customer_extras(ledger))).to_arrow_table()
+    con.close()
+    return table
+
+
+def customer_extras(ledger: Ledger) -> list[str]:
+    """Return the customer columns outside the contract, which become features under their own names."""
+    extras = ledger.customer_extra_columns
+    clashes = sorted(set(extras) & ({f.name for f in catalogue()} | set(KEYS)))
+    if clashes:
+        raise ValueError(f"customer columns {', '.join(clashes)} clash with feature names: rename them in the ledger")
+    return extras
+
+
+def feature_query(features: list[Feature], extras: Sequence[str] = ()) -> str:
+    """Return the SQL that turns the fact relations into the feature table."""
+    joins, base_columns = [], []
+    for fact in FACTS:
+        on_fact = [f for f in features if f.source == fact]
+        if not on_fact:
+            continue
+        aggregates = ", ".join(f"{f.sql} AS {f.name}" for f in on_fact)
+        joins.append(
+            f"LEFT JOIN (SELECT customer_id, as_of_date, {aggregates} FROM {fact} GROUP BY customer_id, as_of_date) "
+            f"AS {fact}_f ON {fact}_f.customer_id = p.customer_id AND {fact}_f.as_of_date = p.as_of_date"
+        )
+        base_columns += [
+            f"coalesce({fact}_f.{f.name}, {f.fill}) AS {f.name}" if f.fill is not None else f"{fact}_f.{f.name}"
+            for f in on_fact
+        ]
+    base_columns += [f"{f.sql} AS {f.name}" for f in features if f.source == "customer"]
+    base_columns += [f'c."{name}" AS "{name}"' for name in extras]
+    outer = [f"({f.sql}) AS {f.name}" if f.source == "derived" else f.name for f in features]
+    outer += [f'"{name}"' for name in extras]
+    return (
+        f"WITH base AS (SELECT p.customer_id, p.as_of_date, {', '.join(base_columns)} FROM population p "
+        f"LEFT JOIN customers c ON c.customer_id = p.customer_id {' '.join(joins)}) "
+        f"SELECT customer_id, as_of_date, {', '.join(outer)} FROM base ORDER BY as_of_date, customer_id"
+    )

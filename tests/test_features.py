@@ -1,0 +1,193 @@
+"""Each named feature on tiny literal ledgers with values computed by hand, boundaries included."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from features.catalogue import catalogue
+from features.pipeline import build_features, month_ends
+from ledgers import d, make_ledger
+
+AS_OF = d("2024-06-30")
+
+
+def row(ledger, as_of=AS_OF, customer="A"):
+    frame = build_features(ledger, [as_of]).to_pandas()
+    found = frame[(frame.customer_id == customer)]
+    assert len(found) == 1, f"expected one row for {customer} at {as_of}, got {len(found)}"
+    return found.iloc[0]
+
+
+def test_open_amount_counts_part_payments_and_credit_notes_and_ignores_later_settlement():
+    ledger = make_ledger(
+        [
+            ("I1", "A", "2024-05-01", "2024-05-31", 1000),  # 400 paid by as_of, rest after: open 600, 30 dpd
+            ("I2", "A", "2024-06-15", "2024-07-15", 500),  # not yet due
+            ("N1", "A", "2024-06-20", "2024-06-20", 100, "credit_note"),  # open credit note, 10 dpd
+            ("I3", "A", "2024-01-02", "2024-02-01", 300),  # paid in full before as_of
+        ],
+        [("I1", "2024-06-10", 400), ("I1", "2024-07-05", 600), ("I3", "2024-03-01", 300)],
+    )
+    r = row(ledger)
+    assert r.open_amount == 1000  # 600 + 500 - 100
+    assert r.overdue_amount == 500  # 600 (due 05-31) - 100 (credit note due 06-20)
+    assert r.aging_current_amount == 500
+    assert r.aging_1_30_amount == 500  # I1 at exactly 30 dpd sits in 1-30, with the credit note
+    assert r.aging_31_60_amount == 0
+    assert r.aging_current_amount + r.aging_1_30_amount + r.aging_31_60_amount + r.aging_61_90_amount \
+        + r.aging_91_180_amount + r.aging_over_180_amount == r.open_amount
+    assert r.max_days_past_due_open == 30
+    assert r.part_paid_open_invoice_count == 1
+    assert r.open_credit_note_amount == 100
+    assert r.open_invoice_count == 2
+
+
+@pytest.mark.parametrize(
+    ("due", "bucket", "dpd"),
+    [
+        ("2024-06-30", "aging_current_amount", 0),  # due on the as-of day: not yet past due
+        ("2024-06-29", "aging_1_30_amount", 1),
+        ("2024-05-31", "aging_1_30_amount", 30),
+        ("2024-05-30", "aging_31_60_amount", 31),
+        ("2024-05-01", "aging_31_60_amount", 60),
+        ("2024-04-01", "aging_61_90_amount", 90),
+        ("2024-03-31", "aging_91_180_amount", 91),
+        ("2024-01-02", "aging_91_180_amount", 180),
+        ("2024-01-01", "aging_over_180_amount", 181),
+    ],
+)
+def test_aging_bucket_boundaries(due, bucket, dpd):
+    ledger = make_ledger([("I1", "A", "2023-12-01", due, 250)])
+    r = row(ledger)
+    assert r[bucket] == 250
+    assert r.max_days_past_due_open == max(dpd, 0)
+    assert r.overdue_amount == (250 if dpd > 0 else 0)
+
+
+def test_settled_on_the_as_of_day_is_not_open_and_an_invoice_dated_that_day_is():
+    ledger = make_ledger(
+        [("I1", "A", "2024-05-01", "2024-05-31", 100), ("I2", "A", "2024-06-30", "2024-07-30", 70)],
+        [("I1", "2024-06-30", 100)],
+    )
+    r = row(ledger)
+    assert r.open_amount == 70
+    assert r.invoice_count_90d == 2
+    assert r.days_since_last_payment == 0
+    assert r.avg_days_late_365d == 30
+
+
+def test_windows_are_half_open_at_the_far_end():
+    # (as_of - 90, as_of]: 2024-04-01 is exactly 90 days before and falls outside; 2024-04-02 inside.
+    ledger = make_ledger(
+        [
+            ("I1", "A", "2024-04-01", "2024-05-01", 10),
+            ("I2", "A", "2024-04-02", "2024-05-02", 20),
+            ("I3", "A", "2023-07-01", "2023-07-31", 40),  # exactly 365 days before: outside the year
+            ("I4", "A", "2023-07-02", "2023-08-01", 80),
+        ]
+    )
+    r = row(ledger)
+    assert r.invoice_count_90d == 1 and r.invoice_amount_90d == 20
+    assert r.invoice_count_365d == 3 and r.invoice_amount_365d == 110
+    assert r.dso_90d == pytest.approx(150 / 20 * 90)
+
+
+def test_days_late_and_share_over_30_days_late():
+    ledger = make_ledger(
+        [
+            ("I1", "A", "2024-01-01", "2024-01-31", 100),  # paid 30 days late: late, not over 30
+            ("I2", "A", "2024-02-01", "2024-03-02", 300),  # paid 31 days late
+            ("I3", "A", "2024-03-01", "2024-03-31", 100),  # paid 10 days early
+            ("I4", "A", "2024-04-01", "2024-05-01", 100),  # paid in two instalments, 5 days late
+        ],
+        [
+            ("I1", "2024-03-01", 100),
+            ("I2", "2024-04-02", 300),
+            ("I3", "2024-03-21", 100),
+            ("I4", "2024-05-01", 50),
+            ("I4", "2024-05-06", 50),
+        ],
+    )
+    r = row(ledger)
+    assert r.avg_days_late_365d == pytest.approx((30 + 31 + 0 + 5) / 4)
+    assert r.share_paid_over_30d_late_365d == pytest.approx(1 / 4)
+    assert r.share_paid_late_365d == pytest.approx(3 / 4)
+    assert r.share_paid_early_365d == pytest.approx(1 / 4)
+    assert r.max_days_late_365d == 31
+    assert r.amount_weighted_days_late_365d == pytest.approx((30 * 100 + 31 * 300 + 0 + 5 * 100) / 600)
+    assert r.share_settled_in_instalments_365d == pytest.approx(1 / 4)
+    assert r.settled_invoice_count_365d == 4
+    assert r.days_since_last_payment == (AS_OF - d("2024-05-06")).days
+    assert r.max_days_late_ever == 31
+
+
+def test_empty_when_nothing_to_measure():
+    ledger = make_ledger([("I1", "A", "2023-01-01", "2023-01-31", 100)], customers=[("A", None, None)])
+    r = row(ledger)
+    assert math.isnan(r.avg_days_late_365d)  # nothing settled in the year
+    assert math.isnan(r.share_paid_over_30d_late_365d)
+    assert math.isnan(r.credit_limit_utilisation)  # no limit
+    assert math.isnan(r.dso_90d)  # nothing invoiced in 90 days
+    assert math.isnan(r.days_since_last_payment)  # never paid
+    assert r.open_amount == 100
+
+
+def test_credit_limit_utilisation_and_tenure():
+    ledger = make_ledger(
+        [("I1", "A", "2024-06-01", "2024-07-01", 2500)],
+        customers=[("A", 10000, "2020-06-30")],
+    )
+    r = row(ledger)
+    assert r.credit_limit_utilisation == pytest.approx(0.25)
+    assert r.credit_limit_headroom == 7500
+    assert r.over_credit_limit == 0
+    assert r.customer_tenure_days == (AS_OF - d("2020-06-30")).days
+
+
+def test_disputes_open_at_as_of():
+    ledger = make_ledger(
+        [("I1", "A", "2024-05-01", "2024-05-31", 100), ("I2", "A", "2024-05-02", "2024-06-01", 200)],
+        disputes=[("I1", "2024-06-01", None), ("I2", "2024-06-02", "2024-06-20")],
+    )
+    r = row(ledger)
+    assert r.disputed_open_amount == 100  # I2's dispute was resolved by as_of
+    assert r.dispute_count_365d == 2 and r.dispute_count_90d == 2
+    assert r.disputed_amount_365d == 300
+
+
+def test_trend_compares_last_90_days_with_the_275_before():
+    ledger = make_ledger(
+        [("I1", "A", "2023-10-01", "2023-10-31", 100), ("I2", "A", "2024-04-15", "2024-05-15", 100)],
+        [("I1", "2023-11-05", 100), ("I2", "2024-06-24", 100)],
+    )
+    r = row(ledger)
+    assert r.avg_days_late_90d == 40 and r.avg_days_late_prior_275d == 5
+    assert r.days_late_trend_90d == 35
+
+
+def test_population_is_customers_invoiced_by_as_of_and_rows_carry_the_date():
+    ledger = make_ledger(
+        [("I1", "A", "2024-01-01", "2024-01-31", 10), ("I2", "B", "2024-07-01", "2024-07-31", 10)],
+    )
+    frame = build_features(ledger, [d("2024-06-30"), d("2024-07-31")]).to_pandas()
+    assert list(zip(frame.customer_id, frame.as_of_date.astype(str))) == [
+        ("A", "2024-06-30"), ("A", "2024-07-31"), ("B", "2024-07-31")
+    ]
+
+
+def test_catalogue_is_complete_and_named_features_are_present():
+    names = [f.name for f in catalogue()]
+    assert len(names) >= 50
+    required = """open_amount overdue_amount aging_current_amount aging_1_30_amount aging_31_60_amount
+    aging_61_90_amount aging_91_180_amount aging_over_180_amount max_days_past_due_open invoice_count_90d
+    invoice_amount_90d invoice_amount_365d avg_days_late_365d share_paid_over_30d_late_365d
+    credit_limit_utilisation dso_90d days_since_last_payment customer_tenure_days""".split()
+    assert set(required) <= set(names)
+    for f in catalogue():
+        assert f.description and f.unit and f.window
+
+
+def test_month_ends():
+    assert month_ends(d("2023-11-15"), d("2024-02-29")) == [d("2023-11-30"), d("2023-12-31"), d("2024-01-31"), d("2024-02-29")]
