@@ -10,7 +10,7 @@ with psycopg's COPY, not with a DuckDB extension.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -32,6 +32,10 @@ class RawTable:
     name: str
     origin: str  # where it came from, for error messages: a file path or `database:table`
     data: pa.Table
+    # Declared kinds ("number", "date", "text") of columns the data holds as text. None: a CSV file,
+    # where nothing is declared and a customer column whose values all read as numbers is numeric.
+    # Typed sources give {}: their text columns are text, even when the values look like numbers.
+    declared: dict[str, str] | None = field(default_factory=dict)
 
 
 def read_raw_ledger(source: str | Path) -> dict[str, RawTable]:
@@ -83,12 +87,12 @@ def _read_folder(folder: Path) -> dict[str, RawTable]:
         path = found[0]
         try:
             if path.name.endswith(".parquet"):
-                data = con.sql("SELECT * FROM read_parquet(?)", params=[str(path)]).to_arrow_table()
+                data, declared = con.sql("SELECT * FROM read_parquet(?)", params=[str(path)]).to_arrow_table(), {}
             else:
-                data = _read_csv_as_text(con, path)
+                data, declared = _read_csv_as_text(con, path), None
         except duckdb.Error as exc:
             raise LedgerSourceError(f"{path}: cannot be read: {exc}") from exc
-        tables[spec.name] = RawTable(spec.name, str(path), _with_row_numbers(data))
+        tables[spec.name] = RawTable(spec.name, str(path), _with_row_numbers(data), declared)
     return tables
 
 
@@ -136,12 +140,13 @@ def _read_postgres(url: str) -> dict[str, RawTable]:
         raise LedgerSourceError(f"{shown}: cannot connect: {str(exc).strip()}") from exc
     tables: dict[str, RawTable] = {}
     with conn, tempfile.TemporaryDirectory(prefix="tradecredit-pg-") as tmp:
-        present = {
-            name
-            for (name,) in conn.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
-            ).fetchall()
-        }
+        kinds: dict[str, dict[str, str]] = {}
+        for table, column, data_type in conn.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = current_schema()"
+        ).fetchall():
+            kinds.setdefault(table, {})[column] = _postgres_kind(data_type)
+        present = set(kinds)
         duck = duckdb.connect()
         for spec in TABLES:
             if spec.name not in present:
@@ -153,6 +158,15 @@ def _read_postgres(url: str) -> dict[str, RawTable]:
                 for chunk in copy:
                     out.write(chunk)
             tables[spec.name] = RawTable(
-                spec.name, f"{shown}:{spec.name}", _with_row_numbers(_read_csv_as_text(duck, dump))
+                spec.name, f"{shown}:{spec.name}", _with_row_numbers(_read_csv_as_text(duck, dump)), kinds[spec.name]
             )
     return tables
+
+
+def _postgres_kind(data_type: str) -> str:
+    """Return "number", "date" or "text" for a PostgreSQL column type (COPY hands everything over as text)."""
+    if data_type in ("smallint", "integer", "bigint", "numeric", "real", "double precision"):
+        return "number"
+    if data_type == "date" or data_type.startswith("timestamp"):
+        return "date"
+    return "text"

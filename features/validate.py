@@ -32,6 +32,7 @@ from features.contract import (
 from features.ledger import Ledger
 from features.sources import ROW, RawTable
 
+DUPLICATE_WORDING = "duplicate value (the first row with it is kept)"
 TYPE_WORDING = {
     "DATE": "not a valid date (expected YYYY-MM-DD)",
     "DOUBLE": "not a number",
@@ -75,6 +76,13 @@ class ValidationReport:
     examples: list[RowProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    def forget(self, table: str) -> None:
+        """Drop what is recorded about `table`, before it is checked again."""
+        for counts in (self.rows_in, self.rows_accepted, self.rows_quarantined):
+            counts.pop(table, None)
+        self.rule_counts = {k: v for k, v in self.rule_counts.items() if k[0] != table}
+        self.examples = [e for e in self.examples if e.table != table]
+
     @property
     def has_row_problems(self) -> bool:
         return any(self.rows_quarantined.values())
@@ -117,6 +125,18 @@ class _Rule:
     bad_sql: str  # true when the row breaks the rule
 
 
+SIBLING_RULE = _Rule(
+    "invoice_id",
+    "its invoice is quarantined because a payment on it was refused",
+    "t.invoice_id IN (SELECT invoice_id FROM unsettled_invoices)",
+)
+UNSETTLED_RULE = _Rule(
+    "invoice_id",
+    "a payment on it was quarantined, so whether and when it was settled is unknown",
+    "t.invoice_id IN (SELECT invoice_id FROM unsettled_invoices)",
+)
+
+
 @dataclass
 class ValidationResult:
     ledger: Ledger
@@ -144,16 +164,36 @@ def validate_ledger(
     accepted: dict[str, pa.Table] = {}
     quarantine: dict[str, pa.Table] = {}
     max_date = reference_date + dt.timedelta(days=MAX_DAYS_AFTER_REFERENCE)
+
+    def check(spec: Table, extra_rules: tuple[_Rule, ...] = ()) -> None:
+        report.forget(spec.name)
+        accepted[spec.name], quarantine[spec.name] = _check_table(
+            con, spec, raw[spec.name], max_date, report, max_examples, extra_rules
+        )
+        con.register(f"ok_{spec.name}", accepted[spec.name])
+
     for spec in TABLES:
         if spec.name not in raw:
             accepted[spec.name] = _empty_table(spec)
+            con.register(f"ok_{spec.name}", accepted[spec.name])
             continue
-        table = raw[spec.name]
-        con.register(f"raw_{spec.name}", table.data)
-        accepted[spec.name], quarantine[spec.name] = _check_table(
-            con, spec, table, max_date, report, max_examples
-        )
-        con.register(f"ok_{spec.name}", accepted[spec.name])
+        con.register(f"raw_{spec.name}", raw[spec.name].data)
+        check(spec)
+    # An invoice one of whose payments was refused has an unknown settlement: kept, it would look
+    # unpaid for ever. So it follows its payment into quarantine, and its other records follow it.
+    con.register("q_payments", quarantine.get("payments", pa.table({"invoice_id": pa.array([], pa.string())})))
+    # A duplicate payment row is set aside while its first copy is kept: that settles nothing differently.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE unsettled_invoices AS SELECT DISTINCT i.invoice_id FROM ok_invoices i "
+        "JOIN q_payments q ON trim(q.invoice_id) = i.invoice_id "
+        f"WHERE q.reason <> {_sql_text('payment_id: ' + DUPLICATE_WORDING)}"
+    )
+    if con.sql("SELECT count(*) FROM unsettled_invoices").fetchall()[0][0]:
+        # Children first, while ok_invoices still holds their invoices, so their own reasons are kept.
+        for name in ("payments", "disputes"):
+            if name in raw:
+                check(TABLES_BY_NAME[name], (SIBLING_RULE,))
+        check(TABLES_BY_NAME["invoices"], (UNSETTLED_RULE,))
     problems = _currency_problems(con, raw)
     if problems:
         raise LedgerError(problems)
@@ -229,7 +269,12 @@ def _typed_expr(col: Column, raw_type: pa.DataType | None) -> str:
     return f"TRY_CAST({src} AS {col.type})"
 
 
-def _extra_type(con: duckdb.DuckDBPyConnection, relation: str, name: str, raw_type: pa.DataType) -> str:
+DECLARED_TYPES = {"number": "DOUBLE", "date": "DATE", "text": "VARCHAR"}
+
+
+def _extra_type(
+    con: duckdb.DuckDBPyConnection, relation: str, name: str, raw_type: pa.DataType, declared: dict[str, str] | None
+) -> str:
     """Return the type a customer column outside the contract gets: numbers, dates or text."""
     if pa.types.is_integer(raw_type) or pa.types.is_floating(raw_type) or pa.types.is_decimal(raw_type):
         return "DOUBLE"
@@ -237,6 +282,8 @@ def _extra_type(con: duckdb.DuckDBPyConnection, relation: str, name: str, raw_ty
         return "DATE"
     if not (pa.types.is_string(raw_type) or pa.types.is_large_string(raw_type)):
         return "VARCHAR"
+    if declared is not None:
+        return DECLARED_TYPES[declared.get(name, "text")]
     src = f"NULLIF(trim({_q(name)}), '')"
     present, numbers, dates = con.sql(
         f"SELECT count({src}), count(TRY_CAST({src} AS DOUBLE)), count(TRY_CAST({src} AS DATE)) FROM {relation}"
@@ -273,7 +320,7 @@ def _rules(spec: Table, raw_types: dict[str, pa.DataType], max_date: dt.date) ->
             rules.append(
                 _Rule(
                     col.name,
-                    "duplicate value (the first row with it is kept)",
+                    DUPLICATE_WORDING,
                     f"{typed} IS NOT NULL AND row_number() OVER (PARTITION BY {typed} ORDER BY t.{ROW}) > 1",
                 )
             )
@@ -301,6 +348,7 @@ def _check_table(
     max_date: dt.date,
     report: ValidationReport,
     max_examples: int,
+    extra_rules: tuple[_Rule, ...] = (),
 ) -> tuple[pa.Table, pa.Table]:
     schema = table.data.schema
     raw_types = {name: schema.field(name).type for name in schema.names if name != ROW}
@@ -309,12 +357,12 @@ def _check_table(
     typed_cols = [f"{_typed_expr(c, raw_types.get(c.name))} AS {_q(c.name)}" for c in spec.columns]
     if spec.keeps_extra_columns:
         typed_cols += [
-            f"TRY_CAST({_q(n)} AS {_extra_type(con, f'raw_{spec.name}', n, raw_types[n])}) AS {_q(n)}" for n in extras
+            f"TRY_CAST({_q(n)} AS {_extra_type(con, f'raw_{spec.name}', n, raw_types[n], table.declared)}) AS {_q(n)}" for n in extras
         ]
     elif extras:
         report.notes.append(f"{table.origin}: columns not in the contract are ignored: {', '.join(extras)}")
     raw_cols = [f"CAST({_q(n)} AS VARCHAR) AS {_raw(n)}" for n in raw_types]
-    rules = _rules(spec, raw_types, max_date)
+    rules = _rules(spec, raw_types, max_date) + list(extra_rules)
     joins = "".join(
         f" LEFT JOIN ok_{r.parent_table} AS p_{r.parent_table} ON p_{r.parent_table}.{_q(r.parent_column)} = t.{_q(r.column)}"
         for r in spec.references

@@ -136,3 +136,22 @@ def test_event_and_document_types_are_normalised():
     result = run(frames, quarantine=False)
     assert result.ledger.frame("credit_events")["event_type"].tolist() == ["insolvency"]
     assert result.ledger.frame("invoices")["document_type"].tolist()[0] == "invoice"
+
+
+def test_refused_payment_takes_its_invoice_and_siblings_along():
+    # I1 has two payments; one is refused, so I1's settlement is unknown and must not look unpaid for ever.
+    frames = as_text(tiny_frames())
+    frames["payments"].loc[0, "amount"] = "-400"
+    result = run(frames)
+    assert reasons(result, "payments") == [
+        "amount: must be greater than 0; invoice_id: its invoice is quarantined because a payment on it was refused",
+        "invoice_id: its invoice is quarantined because a payment on it was refused",
+    ]
+    assert reasons(result, "invoices") == [
+        "invoice_id: a payment on it was quarantined, so whether and when it was settled is unknown"
+    ]
+    assert result.ledger.frame("invoices")["invoice_id"].tolist() == ["I2", "I3", "N1"]
+    assert result.ledger.frame("payments")["payment_id"].tolist() == ["P3"]
+    report = result.report
+    for name in report.rows_in:
+        assert report.rows_in[name] == report.rows_accepted[name] + report.rows_quarantined[name]
