@@ -16,12 +16,20 @@ def atomic_path(target: Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
+    # mkstemp makes the file owner-only; the file we publish gets the permissions a plain open() would.
+    os.chmod(tmp, 0o666 & ~_umask())
     try:
         yield Path(tmp)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_parquet(table, target: Path) -> Path:
@@ -31,3 +39,18 @@ def write_parquet(table, target: Path) -> Path:
     with atomic_path(target) as tmp:
         pq.write_table(table, tmp)
     return Path(target)
+
+
+def remove_stale_temporaries(target: Path) -> list[Path]:
+    """Remove what an interrupted writer of `target` left behind; return the files removed.
+
+    A killed process cannot clean up after itself; its next run can. Only names `atomic_path`
+    makes for this target are touched.
+    """
+    target = Path(target)
+    if not target.parent.is_dir():
+        return []
+    stale = sorted(target.parent.glob(f".{target.name}.*.tmp"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale

@@ -38,7 +38,14 @@ class Feature:
 
 def catalogue() -> list[Feature]:
     """Return every feature definition, in catalogue order; names are unique."""
-    from features.definitions import behaviour, exposure, static, timeliness, trends, volume
+    from features.definitions import (
+        behaviour,
+        exposure,
+        static,
+        timeliness,
+        trends,
+        volume,
+    )
 
     features = [
         *exposure.FEATURES,

@@ -72,6 +72,27 @@ def default_dates_sql(config: LabelConfig) -> str:
 def build_labels(ledger: Ledger, as_of_dates: Sequence[dt.date], config: LabelConfig = LabelConfig()) -> pa.Table:
     """Return `customer_id`, `as_of_date` and the label columns for the feature population."""
     con = connect_ledger(ledger, as_of_dates)
+    try:
+        return labels_from_facts(con, config)
+    finally:
+        con.close()
+
+
+def default_status_from_facts(con, config: LabelConfig) -> pa.Table:
+    """Return `in_default_at_as_of` per feature row.
+
+    Whether the first default date is on or before as_of is known at as_of (an event dated by then, or
+    an invoice unpaid N days after a due date that is itself by then), so scoring may use it too.
+    """
+    return con.sql(
+        f"""SELECT coalesce(x.default_date <= p.as_of_date, false) AS in_default_at_as_of
+        FROM population p LEFT JOIN ({default_dates_sql(config)}) x ON x.customer_id = p.customer_id
+        ORDER BY p.as_of_date, p.customer_id"""
+    ).to_arrow_table()
+
+
+def labels_from_facts(con, config: LabelConfig) -> pa.Table:
+    """Return the labels from a connection prepared by `features.pipeline.connect_ledger`, in feature-row order."""
     end = config.observation_end or observation_end(con)
     h, w, t = config.default_horizon_months, config.late_window_days, config.late_threshold_days
     # Invoices that can only be judged `threshold` days after due must fall due by end - threshold;
@@ -97,5 +118,4 @@ def build_labels(ledger: Ledger, as_of_dates: Sequence[dt.date], config: LabelCo
     ORDER BY p.as_of_date, p.customer_id
     """
     table = con.sql(query).to_arrow_table()
-    con.close()
     return table.replace_schema_metadata({"observation_end": str(end)})

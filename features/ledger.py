@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from features.contract import TABLES
 
@@ -33,3 +36,26 @@ class Ledger:
         """Return the customer columns the contract does not name (ratings, ratios, insured limits ...)."""
         known = {c.name for c in TABLES[0].columns}
         return [c for c in self.tables["customers"].column_names if c not in known]
+
+    def digest(self) -> str:
+        """Return a short digest of the ledger's content: equal ledgers, equal digests."""
+        sha = hashlib.sha256()
+        for spec in TABLES:
+            table = self.tables[spec.name]
+            sha.update(spec.name.encode())
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, table.schema) as writer:
+                writer.write_table(table)
+            sha.update(sink.getvalue())
+        return sha.hexdigest()[:16]
+
+    def last_date(self) -> dt.date | None:
+        """Return the latest date any table records: the end of what the ledger has observed."""
+        latest = [
+            pc.max(table.column(field.name)).as_py()
+            for table in self.tables.values()
+            for field in table.schema
+            if pa.types.is_date(field.type) and table.num_rows
+        ]
+        latest = [d for d in latest if d is not None]
+        return max(latest) if latest else None

@@ -58,9 +58,55 @@ def build_features(
     report(f"building point-in-time facts for {len(set(as_of_dates))} as-of dates")
     con = connect_ledger(ledger, as_of_dates)
     report("aggregating features")
-    table = con.sql(feature_query(catalogue(), customer_extras(ledger))).to_arrow_table()
-    con.close()
-    return table
+    try:
+        return features_from_facts(con, ledger)
+    finally:
+        con.close()
+
+
+def features_from_facts(con: duckdb.DuckDBPyConnection, ledger: Ledger) -> pa.Table:
+    """Return the feature table from a connection prepared by `connect_ledger`."""
+    return con.sql(feature_query(catalogue(), customer_extras(ledger))).to_arrow_table()
+
+
+def build_feature_table(
+    ledger: Ledger,
+    as_of_dates: Sequence[dt.date],
+    label_config=None,
+    *,
+    status_only: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> pa.Table:
+    """Return the feature table, with the label columns appended when `label_config` is given.
+
+    With `status_only`, only `in_default_at_as_of` is appended (what scoring needs; nothing past as_of).
+    The point-in-time facts are built once and serve both features and labels.
+    """
+    from features.labels import (
+        LABEL_COLUMNS,
+        default_status_from_facts,
+        labels_from_facts,
+    )
+
+    report = progress or (lambda message: None)
+    report(f"building point-in-time facts for {len(set(as_of_dates))} as-of dates")
+    con = connect_ledger(ledger, as_of_dates)
+    try:
+        report("aggregating features")
+        table = features_from_facts(con, ledger)
+        if label_config is not None and status_only:
+            table = table.append_column("in_default_at_as_of", default_status_from_facts(con, label_config).column(0))
+        elif label_config is not None:
+            report("deriving labels")
+            labels = labels_from_facts(con, label_config)
+            if not labels.column("customer_id").equals(table.column("customer_id")):
+                raise RuntimeError("labels and features came out in different row orders")
+            for name in LABEL_COLUMNS:
+                table = table.append_column(name, labels.column(name))
+            table = table.replace_schema_metadata(labels.schema.metadata)
+        return table
+    finally:
+        con.close()
 
 
 def customer_extras(ledger: Ledger) -> list[str]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from ledgers import d, make_ledger
 
 from features.catalogue import catalogue
 from features.pipeline import build_features, month_ends
-from ledgers import d, make_ledger
 
 AS_OF = d("2024-06-30")
 

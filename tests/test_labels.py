@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from ledgers import d, make_ledger
 
 from features.labels import LabelConfig, build_labels
-from ledgers import d, make_ledger
 
 AS_OF = d("2023-06-30")
 # Activity until 2025-01-31 observes a 12-month default window from 2023-06-30 and 2024-01-31, not 2024-06-30.

@@ -7,9 +7,9 @@ import datetime as dt
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ledgers import make_ledger
 
 from features.pipeline import build_features
-from ledgers import make_ledger
 
 START = dt.date(2024, 1, 1)
 AS_OF = dt.date(2024, 9, 30)

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from conftest import REFERENCE, tiny_frames
-from features.validate import LedgerError, LedgerRowsError, frames_to_raw, validate_ledger
+
+from features.validate import (
+    LedgerError,
+    LedgerRowsError,
+    frames_to_raw,
+    validate_ledger,
+)
 
 
 def as_text(frames):

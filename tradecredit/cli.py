@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tradecredit.commands import features, ledger
+from tradecredit.commands import features, ledger, serving, training
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -13,5 +13,5 @@ def main() -> None:
     """Trade-credit risk from accounts-receivable ledgers: validate, build features, train, score."""
 
 
-for command in ledger.COMMANDS + features.COMMANDS:
+for command in ledger.COMMANDS + features.COMMANDS + training.COMMANDS + serving.COMMANDS:
     main.add_command(command)

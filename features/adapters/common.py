@@ -1,24 +1,22 @@
 """Shared pieces of the real-data adapters: the report, typing helpers and `write_tables`.
 
 An adapter turns one external data set into ledger tables that follow `features.contract`.
-It never repairs rows that break a contract rule (a due date before the invoice date, ...):
-it keeps them, counts them in the report, and leaves the quarantine to validation.
+It does not repair rows that break a contract rule (a due date before the invoice date, ...):
+it keeps them, counts them in the report, and leaves the quarantine to validation. The one kind of
+exception is a field the source is known to hold coarsely (the SAP month-bucketed document date),
+bounded by the row's own facts, documented and counted in the report.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import tempfile
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
+from features import ledger_files
 from features.contract import TABLES_BY_NAME
 
-FORMATS = ("csv", "parquet")
+DATE_DTYPE = "datetime64[us]"  # every date column: midnight timestamps, the date only
 
 # ISO 3166-1 alpha-2: the 249 officially assigned codes.
 ISO_COUNTRIES = frozenset(
@@ -57,7 +55,8 @@ class AdapterReport:
 
 def as_date(values: pd.Series, fmt: str) -> pd.Series:
     """Parse text dates with an exact format; unparseable values become NaT (callers count them)."""
-    return pd.to_datetime(values.where(values.str.strip() != ""), format=fmt, errors="coerce").dt.normalize()
+    parsed = pd.to_datetime(values.where(values.str.strip() != ""), format=fmt, errors="coerce")
+    return parsed.dt.normalize().astype(DATE_DTYPE)
 
 
 def as_id(values: pd.Series) -> pd.Series:
@@ -80,7 +79,7 @@ def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Put the contract's columns first, in contract order (missing optional ones as empty), then extras."""
     spec = TABLES_BY_NAME[table]
     out = frame.copy()
-    empty = {"VARCHAR": "str", "DATE": "datetime64[s]", "DOUBLE": "float64", "INTEGER": "Int64"}
+    empty = {"VARCHAR": "str", "DATE": DATE_DTYPE, "DOUBLE": "float64", "INTEGER": "Int64"}
     for col in spec.columns:
         if col.name not in out.columns:
             out[col.name] = pd.Series(pd.NA if col.type != "DOUBLE" else float("nan"), index=out.index).astype(
@@ -97,50 +96,5 @@ def fmt_count(n: int) -> str:
     return f"{n:,}"
 
 
-_SAFE_NAME = re.compile(r"[A-Za-z0-9_]+")
-
-
-def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | os.PathLike, fmt: str = "csv") -> dict[str, Path]:
-    """Write each table to `out_dir/<name>.<fmt>` atomically; return the paths written.
-
-    Each file is written to a temporary file in `out_dir` and moved into place with `os.replace`,
-    so a reader never sees a half-written table. CSV dates are ISO `YYYY-MM-DD`, missing values empty;
-    Parquet dates are stored as DATE (date32).
-    """
-    if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
-    for name, frame in tables.items():
-        if not _SAFE_NAME.fullmatch(name):
-            raise ValueError(f"not a table name: {name!r}")
-        target = out / f"{name}.{fmt}"
-        fd, tmp_name = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=f".{fmt}.tmp")
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            if fmt == "csv":
-                frame.to_csv(tmp, index=False, date_format="%Y-%m-%d")
-            else:
-                _write_parquet(frame, tmp)
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        written[name] = target
-    return written
-
-
-def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    schema = pa.schema(
-        [
-            pa.field(f.name, pa.date32()) if pa.types.is_timestamp(f.type) else f
-            for f in table.schema
-        ]
-    )
-    pq.write_table(table.cast(schema), path)
+# Adapters write through the same ledger writer as `tradecredit sample`.
+write_tables = ledger_files.write_tables

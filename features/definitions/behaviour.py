@@ -1,6 +1,11 @@
 """Behaviour beyond timeliness: payments, disputes, credit events, and the customer's whole history."""
 
-from features.catalogue import NO_DIRECTION, RISKIER_WHEN_HIGHER, SAFER_WHEN_HIGHER, Feature
+from features.catalogue import (
+    NO_DIRECTION,
+    RISKIER_WHEN_HIGHER,
+    SAFER_WHEN_HIGHER,
+    Feature,
+)
 
 R = RISKIER_WHEN_HIGHER
 

@@ -1,6 +1,11 @@
 """Ratios and trends: derived from other features of the same customer and date."""
 
-from features.catalogue import NO_DIRECTION, RISKIER_WHEN_HIGHER, SAFER_WHEN_HIGHER, Feature
+from features.catalogue import (
+    NO_DIRECTION,
+    RISKIER_WHEN_HIGHER,
+    SAFER_WHEN_HIGHER,
+    Feature,
+)
 
 R = RISKIER_WHEN_HIGHER
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from tradecredit.commands.options import (
-    ledger_option,
     parse_date,
     quarantine_option,
     read_ledger_or_exit,
@@ -52,18 +51,16 @@ def features(list_catalogue, ledger_source, as_of, monthly, out, with_labels, qu
         raise click.UsageError("--ledger and --out are required (or use --list)")
     dates = as_of_dates_from_options(as_of, monthly)
     from features.atomic import write_parquet
-    from features.labels import build_labels
-    from features.pipeline import build_features
+    from features.labels import LabelConfig
+    from features.pipeline import build_feature_table
 
     started = time.perf_counter()
     ledger, report = read_ledger_or_exit(ledger_source, quarantine_dir, reference_date)
     for line in report.notes:
         click.echo(line, err=True)
-    table = build_features(ledger, dates, progress=lambda m: click.echo(m, err=True))
-    if with_labels:
-        labels = build_labels(ledger, dates)
-        for name in ("default_12m", "late_payment_90d", "in_default_at_as_of"):
-            table = table.append_column(name, labels.column(name))
+    table = build_feature_table(
+        ledger, dates, LabelConfig() if with_labels else None, progress=lambda m: click.echo(m, err=True)
+    )
     write_parquet(table, out)
     click.echo(
         f"{table.num_rows:,} rows ({len(dates)} as-of dates, {table.num_columns - 2} columns) written to {out} "

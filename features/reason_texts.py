@@ -1,0 +1,169 @@
+"""Reason-code sentences for credit officers: one English and one Chinese (Simplified) template per feature.
+
+Every template is `<label>: {value}` followed by the portfolio-median clause (`MEDIAN_CLAUSE`), so the
+clause can be dropped when no median is known. Features outside the dict (customer extra columns such
+as external_rating) use `FALLBACK`. Values and medians are formatted by unit (`Feature.unit`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+LANGUAGES = ("en", "zh")
+MEDIAN_CLAUSE = (" (portfolio median {median})", "（组合中位数 {median}）")
+FALLBACK = ("{feature}: {value}" + MEDIAN_CLAUSE[0], "{feature}：{value}" + MEDIAN_CLAUSE[1])
+MISSING = ("none", "无")
+YES_NO = (("yes", "no"), ("是", "否"))
+PERCENT = (" %", "%")
+
+
+def _t(en: str, zh: str) -> tuple[str, str]:
+    return en + MEDIAN_CLAUSE[0], zh + MEDIAN_CLAUSE[1]
+
+
+REASON_TEXTS: dict[str, tuple[str, str]] = {
+    # exposure: open items at the as-of date
+    "open_amount": _t("Open balance (EUR): {value}", "未结余额（欧元）：{value}"),
+    "overdue_amount": _t("Overdue amount (EUR): {value}", "逾期金额（欧元）：{value}"),
+    "aging_current_amount": _t("Open amount not yet due (EUR): {value}", "未到期金额（欧元）：{value}"),
+    "aging_1_30_amount": _t("Amount 1-30 days overdue (EUR): {value}", "逾期1-30天金额（欧元）：{value}"),
+    "aging_31_60_amount": _t("Amount 31-60 days overdue (EUR): {value}", "逾期31-60天金额（欧元）：{value}"),
+    "aging_61_90_amount": _t("Amount 61-90 days overdue (EUR): {value}", "逾期61-90天金额（欧元）：{value}"),
+    "aging_91_180_amount": _t("Amount 91-180 days overdue (EUR): {value}", "逾期91-180天金额（欧元）：{value}"),
+    "aging_over_180_amount": _t("Amount over 180 days overdue (EUR): {value}", "逾期超过180天金额（欧元）：{value}"),
+    "max_days_past_due_open": _t("Most days overdue on an open invoice: {value}", "未结发票最长逾期天数：{value}"),
+    "amount_weighted_days_past_due_open": _t("Days overdue on open invoices, weighted by amount: {value}",
+                                             "未结发票按金额加权逾期天数：{value}"),
+    "open_invoice_count": _t("Open invoices: {value}", "未结发票数：{value}"),
+    "overdue_invoice_count": _t("Overdue open invoices: {value}", "逾期未结发票数：{value}"),
+    "part_paid_open_invoice_count": _t("Part-paid open invoices: {value}", "部分付款的未结发票数：{value}"),
+    "open_credit_note_amount": _t("Unapplied credit notes (EUR): {value}", "未核销贷项通知单金额（欧元）：{value}"),
+    "disputed_open_amount": _t("Open amount under dispute (EUR): {value}", "争议中的未结金额（欧元）：{value}"),
+    "oldest_open_invoice_age_days": _t("Age of the oldest open invoice (days): {value}", "最早未结发票的账龄（天）：{value}"),
+    # volume: invoicing
+    "invoice_count_90d": _t("Invoices in the last 90 days: {value}", "过去90天发票数：{value}"),
+    "invoice_amount_90d": _t("Amount invoiced in the last 90 days (EUR): {value}", "过去90天开票金额（欧元）：{value}"),
+    "invoice_count_365d": _t("Invoices over the last year: {value}", "过去一年发票数：{value}"),
+    "invoice_amount_365d": _t("Amount invoiced over the last year (EUR): {value}", "过去一年开票金额（欧元）：{value}"),
+    "invoice_amount_prior_275d": _t("Amount invoiced in the 275 days before the last 90 (EUR): {value}",
+                                    "最近90天之前275天的开票金额（欧元）：{value}"),
+    "avg_invoice_amount_365d": _t("Average invoice over the last year (EUR): {value}", "过去一年平均单张发票金额（欧元）：{value}"),
+    "max_invoice_amount_365d": _t("Largest invoice over the last year (EUR): {value}", "过去一年最大单张发票金额（欧元）：{value}"),
+    "credit_note_amount_365d": _t("Credit notes issued over the last year (EUR): {value}",
+                                  "过去一年开具的贷项通知单金额（欧元）：{value}"),
+    "credit_note_share_365d": _t("Credit notes as a share of invoicing over the last year: {value}",
+                                 "过去一年贷项通知单占开票金额比例：{value}"),
+    "avg_terms_days_365d": _t("Average payment terms over the last year (days): {value}", "过去一年平均付款账期（天）：{value}"),
+    "active_months_365d": _t("Months with invoices over the last year: {value}", "过去一年有开票的月数：{value}"),
+    # timeliness: how late invoices were settled
+    "avg_days_late_365d": _t("Average days late over the last year: {value}", "过去一年平均逾期天数：{value}"),
+    "share_paid_over_30d_late_365d": _t("Invoices paid more than 30 days late over the last year: {value}",
+                                        "过去一年逾期超过30天付款的发票占比：{value}"),
+    "share_paid_late_365d": _t("Invoices paid late over the last year: {value}", "过去一年逾期付款的发票占比：{value}"),
+    "share_paid_early_365d": _t("Invoices paid before the due date over the last year: {value}",
+                                "过去一年提前付款的发票占比：{value}"),
+    "p90_days_late_365d": _t("90th-percentile days late over the last year: {value}",
+                             "过去一年逾期天数（第90百分位）：{value}"),
+    "max_days_late_365d": _t("Most days late on an invoice paid over the last year: {value}", "过去一年单张发票最长逾期天数：{value}"),
+    "amount_weighted_days_late_365d": _t("Days late over the last year, weighted by amount: {value}",
+                                         "过去一年按金额加权逾期天数：{value}"),
+    "stddev_days_late_365d": _t("Irregularity of payment timing over the last year (days): {value}",
+                                "过去一年付款时间波动（天）：{value}"),
+    "avg_days_to_pay_365d": _t("Average days from invoice to payment over the last year: {value}",
+                               "过去一年从开票到付款的平均天数：{value}"),
+    "settled_invoice_count_365d": _t("Invoices paid over the last year: {value}", "过去一年已结清发票数：{value}"),
+    "share_settled_in_instalments_365d": _t("Invoices paid in instalments over the last year: {value}",
+                                            "过去一年分期结清的发票占比：{value}"),
+    "avg_days_late_90d": _t("Average days late over the last 90 days: {value}", "过去90天平均逾期天数：{value}"),
+    "avg_days_late_prior_275d": _t("Average days late in the 275 days before the last 90: {value}",
+                                   "最近90天之前275天的平均逾期天数：{value}"),
+    "share_paid_over_30d_late_90d": _t("Invoices paid more than 30 days late over the last 90 days: {value}",
+                                       "过去90天逾期超过30天付款的发票占比：{value}"),
+    # behaviour: payments, disputes, collections, history
+    "payment_count_90d": _t("Payments received in the last 90 days: {value}", "过去90天收款笔数：{value}"),
+    "payment_amount_90d": _t("Cash received in the last 90 days (EUR): {value}", "过去90天收款金额（欧元）：{value}"),
+    "payment_days_365d": _t("Days with a payment over the last year: {value}", "过去一年有收款的天数：{value}"),
+    "dispute_count_365d": _t("Disputes opened over the last year: {value}", "过去一年新增争议数：{value}"),
+    "dispute_count_90d": _t("Disputes opened in the last 90 days: {value}", "过去90天新增争议数：{value}"),
+    "disputed_amount_365d": _t("Amount disputed over the last year (EUR): {value}", "过去一年争议金额（欧元）：{value}"),
+    "collections_handover_count_365d": _t("Hand-overs to collections over the last year: {value}",
+                                          "过去一年移交催收次数：{value}"),
+    "limit_change_count_365d": _t("Credit-limit changes over the last year: {value}", "过去一年信用额度调整次数：{value}"),
+    "days_since_last_payment": _t("Days since the last payment: {value}", "距上次收款天数：{value}"),
+    "days_since_last_invoice": _t("Days since the last invoice: {value}", "距上次开票天数：{value}"),
+    "max_days_late_ever": _t("Most days late on any invoice, whole relationship: {value}", "合作以来单张发票最长逾期天数：{value}"),
+    "share_paid_over_30d_late_ever": _t("Invoices paid more than 30 days late, whole relationship: {value}",
+                                        "合作以来逾期超过30天付款的发票占比：{value}"),
+    # derived: ratios and trends
+    "credit_limit_utilisation": _t("Credit limit used (open balance / limit): {value}", "信用额度使用率（未结余额/额度）：{value}"),
+    "credit_limit_headroom": _t("Credit limit headroom (EUR, negative when over): {value}",
+                                "剩余信用额度（欧元，负数表示超额）：{value}"),
+    "over_credit_limit": _t("Over the credit limit: {value}", "超出信用额度：{value}"),
+    "dso_90d": _t("Days sales outstanding (last 90 days): {value}", "应收账款周转天数（过去90天）：{value}"),
+    "overdue_share": _t("Share of the open balance overdue: {value}", "未结余额中的逾期占比：{value}"),
+    "share_open_over_60dpd": _t("Share of the open balance over 60 days overdue: {value}",
+                                "未结余额中逾期超过60天的占比：{value}"),
+    "days_late_trend_90d": _t("Change in average days late, last 90 days vs the 275 before: {value}",
+                              "平均逾期天数变化（过去90天对比此前275天）：{value}"),
+    "invoice_amount_trend_90d": _t("Daily invoicing, last 90 days vs the 275 before (1.00 = steady): {value}",
+                                   "日均开票额之比（过去90天对比此前275天，1.00为持平）：{value}"),
+    "open_to_annual_sales": _t("Open balance relative to last year's invoicing: {value}", "未结余额与过去一年开票额之比：{value}"),
+    "payment_to_invoice_ratio_90d": _t("Cash received per euro invoiced, last 90 days: {value}",
+                                       "过去90天收款额与开票额之比：{value}"),
+    # static: the customer record
+    "credit_limit": _t("Credit limit (EUR): {value}", "信用额度（欧元）：{value}"),
+    "payment_terms_days": _t("Standard payment terms (days): {value}", "标准付款账期（天）：{value}"),
+    "customer_tenure_days": _t("Length of the relationship (days): {value}", "合作时长（天）：{value}"),
+    "industry": _t("Industry: {value}", "行业：{value}"),
+    "country": _t("Country: {value}", "国家/地区：{value}"),
+}
+
+
+def templates_for(feature: str) -> tuple[str, str]:
+    """Return the (English, Chinese) templates for `feature`, the fallback when it has none of its own."""
+    return REASON_TEXTS.get(feature, FALLBACK)
+
+
+def reason_sentence(feature: str, value, median, unit: str, language: str = "en") -> str:
+    """Return the reason sentence for `feature` in `language` ("en" or "zh"), value and median formatted by unit."""
+    return format_reason(REASON_TEXTS.get(feature), feature, value, median, unit, language)
+
+
+def format_reason(texts: Sequence[str] | None, feature: str, value, median, unit: str, language: str = "en") -> str:
+    """Like `reason_sentence`, with the (English, Chinese) templates given (e.g. as saved with a model); None: fallback."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+    i = LANGUAGES.index(language)
+    template = (texts or FALLBACK)[i]
+    if _missing(median):
+        template = template.removesuffix(MEDIAN_CLAUSE[i])
+    return template.format(feature=feature, value=_format(value, unit, i), median=_format(median, unit, i))
+
+
+def _missing(x) -> bool:
+    if x is None:
+        return True
+    try:
+        return bool(x != x)  # NaN and NaT are the values unequal to themselves
+    except (TypeError, ValueError):
+        return True  # pandas.NA refuses to be a bool
+
+
+def _format(x, unit: str, i: int) -> str:
+    if _missing(x):
+        return MISSING[i]
+    if unit == "flag":
+        return YES_NO[i][0] if x else YES_NO[i][1]
+    if unit == "category" or isinstance(x, str):
+        return str(x)
+    try:
+        number = float(x)
+        if unit in ("EUR", "days", "count"):
+            return f"{round(number):,}"
+        if unit == "share":
+            return f"{round(number * 100)}{PERCENT[i]}"
+        if unit == "ratio" or not number.is_integer():
+            return f"{round(number, 2) + 0.0:,.2f}"  # + 0.0 turns -0.0 into 0.0
+        return f"{round(number):,}"
+    except (TypeError, ValueError, OverflowError):
+        return str(x)

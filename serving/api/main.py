@@ -1,0 +1,82 @@
+"""The REST API app: wires settings, routers and the background model loading."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+
+from serving.api.routes import health, model, scores
+from serving.api.settings import ApiSettings
+from serving.audit import AuditLog
+
+
+def load_service(settings: ApiSettings):
+    """Return a ready ScoringService: ledger validated, models resolved and loaded, warm-up passed."""
+    from features.load import load_ledger
+    from serving.limits import load_policy
+    from serving.scoring import load_scoring_models
+    from serving.service import ScoringService
+    from training.tracking import connect, tracking_uri
+
+    policy = load_policy(settings.limit_policy)
+    connect(tracking_uri(settings.tracking_uri))
+    models = load_scoring_models(settings.model_uri, settings.late_model_uri)
+    ledger, _ = load_ledger(settings.ledger, reference_date=settings.reference_date or dt.date.today())
+    service = ScoringService(ledger, models, policy)
+    as_of = settings.default_as_of or service.last_date
+    first = service.features_at(as_of)["customer_id"].head(1).tolist()
+    scored, _ = service.score(first, as_of)  # warm-up: features, prediction and explanation all ran
+    if first and len(scored) != 1:
+        raise RuntimeError("warm-up prediction returned no score")
+    return service
+
+
+def create_app(settings: ApiSettings | None = None, clock: Callable[[], dt.datetime] | None = None,
+               load_in_background: bool = True) -> FastAPI:
+    """Return the app. Settings default to the environment, read when the app starts."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.settings = settings or ApiSettings()
+        app.state.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        app.state.audit = AuditLog(app.state.settings.audit_log)
+        app.state.service, app.state.load_error, app.state.model_version = None, None, None
+
+        def load():
+            try:
+                service = load_service(app.state.settings)
+            except Exception as exc:  # reported by /ready; the process stays up to say why
+                app.state.load_error = f"{type(exc).__name__}: {exc}"
+                return
+            app.state.model_version = "/".join([service.models.default.name, service.models.default.version])
+            app.state.service = service
+
+        if load_in_background:
+            threading.Thread(target=load, name="load-models", daemon=True).start()
+        else:
+            load()
+        yield
+
+    app = FastAPI(
+        title="tradecredit",
+        summary="Explained trade-credit risk scores and credit-limit advice",
+        version="1",
+        lifespan=lifespan,
+    )
+
+    @app.middleware("http")
+    async def stamp_model_version(request: Request, call_next):
+        response = await call_next(request)
+        version = getattr(request.app.state, "model_version", None)
+        if version:
+            response.headers["X-Model-Version"] = version
+        return response
+
+    app.include_router(health.router)
+    app.include_router(scores.router)
+    app.include_router(model.router)
+    return app

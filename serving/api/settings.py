@@ -1,0 +1,36 @@
+"""API settings: one object, read from the environment (TRADECREDIT_*) when the app starts, never at import."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class ApiSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRADECREDIT_", extra="ignore")
+
+    ledger: str = Field(description="ledger source: CSV/Parquet folder, DuckDB file or postgresql:// URL")
+    api_keys: Annotated[tuple[str, ...], NoDecode] = Field(description="accepted keys, comma-separated; never empty")
+    model_uri: str = "models:/tradecredit-default@champion"
+    late_model_uri: str | None = "models:/tradecredit-late-payment@champion"
+    tracking_uri: str | None = None
+    limit_policy: Path | None = None
+    audit_log: Path = Path("audit/scores.jsonl")
+    default_as_of: dt.date | None = None  # GET without ?as_of=: this date, else the ledger's last date
+    reference_date: dt.date | None = None  # bounds dates in the ledger (validation); default: today
+    max_customers_per_request: int = 1000
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value):
+        keys = tuple(k.strip() for k in value.split(",")) if isinstance(value, str) else tuple(value)
+        keys = tuple(k for k in keys if k)
+        if not keys:
+            raise ValueError("at least one API key is required (TRADECREDIT_API_KEYS); there is no default key")
+        if any(len(k) < 16 for k in keys):
+            raise ValueError("API keys must be at least 16 characters long")
+        return keys

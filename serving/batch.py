@@ -1,0 +1,112 @@
+"""Nightly batch: score the whole portfolio at one as-of date into a Parquet file with a manifest.
+
+The output is written under a temporary name and renamed at the end, so an interrupted run leaves no
+scores file behind (and the next run clears what it left); the manifest beside it says which models,
+which ledger, how many rows went in, were scored and were skipped, and why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from features.atomic import atomic_path, remove_stale_temporaries
+from features.ledger import Ledger
+from serving.limits import LimitPolicy
+from serving.scoring import SCORE_COLUMNS, ScoringModels, score_in_chunks, snapshot
+
+STRING_COLUMNS = {"customer_id", "limit_reasons", "model_name", "model_version", "late_payment_model_name",
+                  "late_payment_model_version"}
+
+
+def score_schema() -> pa.Schema:
+    """Return the Arrow schema of a scores file (fixed, so every chunk and every run write the same)."""
+    fields = []
+    for name in SCORE_COLUMNS:
+        if name == "as_of_date":
+            kind = pa.date32()
+        elif name == "risk_grade":
+            kind = pa.int64()
+        elif name == "in_default_at_as_of":
+            kind = pa.bool_()
+        elif name in STRING_COLUMNS or name.endswith(("_feature", "_value", "_text_en", "_text_zh")):
+            kind = pa.string()
+        else:
+            kind = pa.float64()
+        fields.append(pa.field(name, kind))
+    return pa.schema(fields)
+
+
+@dataclass
+class BatchResult:
+    out: Path
+    manifest: Path
+    rows_in: int
+    scored: int
+    skipped: dict[str, int]
+
+
+def manifest_path(out: Path) -> Path:
+    return out.with_name(out.name + ".manifest.json")
+
+
+def run_batch(
+    ledger: Ledger,
+    as_of: dt.date,
+    models: ScoringModels,
+    policy: LimitPolicy,
+    out: Path,
+    *,
+    quarantined: dict[str, int] | None = None,
+    chunk_size: int = 10_000,
+    progress=None,
+) -> BatchResult:
+    """Score every customer of `ledger` at `as_of` into `out`; return counts and the manifest path.
+
+    `progress` is a tqdm-like factory (`progress(total=..., unit=...)`) or None.
+    """
+    out = Path(out)
+    remove_stale_temporaries(out)
+    remove_stale_temporaries(manifest_path(out))
+    features = snapshot(ledger, as_of)
+    rows_in = ledger["customers"].num_rows
+    skipped = {"no invoice on or before the as-of date": rows_in - len(features)}
+    schema = score_schema()
+    bar = progress(total=len(features), unit="customers", desc="scoring") if progress else None
+    with atomic_path(out) as tmp:
+        with pq.ParquetWriter(tmp, schema) as writer:
+
+            def write(chunk):
+                writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
+                if bar:
+                    bar.update(len(chunk))
+
+            scored = score_in_chunks(features, models, policy, chunk_size, write)
+            if scored == 0:
+                writer.write_table(schema.empty_table())
+    if bar:
+        bar.close()
+    manifest = {
+        "as_of_date": as_of.isoformat(),
+        "models": models.describe(),
+        "default_model_run_id": models.default.run_id,
+        "ledger": ledger.source,
+        "ledger_digest": ledger.digest(),
+        "ledger_rows_quarantined": quarantined or {},
+        "customers_in": rows_in,
+        "scored": scored,
+        "skipped": skipped,
+        "output": out.name,
+        "output_sha256": hashlib.sha256(out.read_bytes()).hexdigest(),
+        "limit_policy": policy.model_dump(),
+    }
+    target = manifest_path(out)
+    with atomic_path(target) as tmp:
+        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return BatchResult(out, target, rows_in, scored, skipped)

@@ -1,0 +1,118 @@
+"""Reason sentences: every catalogue feature has both texts, and values are formatted by unit."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.catalogue import catalogue
+from features.reason_texts import (
+    FALLBACK,
+    MEDIAN_CLAUSE,
+    REASON_TEXTS,
+    format_reason,
+    reason_sentence,
+)
+
+
+def test_every_catalogue_feature_has_an_english_and_a_chinese_text():
+    missing = [f.name for f in catalogue() if f.name not in REASON_TEXTS]
+    assert not missing, f"features without reason texts: {', '.join(missing)}"
+    for name, texts in REASON_TEXTS.items():
+        assert len(texts) == 2 and all(t.strip() for t in texts), name
+
+
+def test_no_text_for_a_feature_outside_the_catalogue():
+    assert set(REASON_TEXTS) <= {f.name for f in catalogue()}
+
+
+@pytest.mark.parametrize("texts", [*REASON_TEXTS.values(), FALLBACK], ids=[*REASON_TEXTS, "fallback"])
+def test_every_template_has_a_value_and_ends_with_the_median_clause(texts):
+    for template, clause in zip(texts, MEDIAN_CLAUSE):
+        assert "{value}" in template
+        assert template.endswith(clause), "the median clause must close the template so it can be dropped"
+        assert template.count("{median}") == 1
+        assert "{" not in template.removesuffix(clause).replace("{value}", "").replace("{feature}", "")
+
+
+def test_chinese_texts_use_full_width_punctuation():
+    for name, (_, zh) in REASON_TEXTS.items():
+        assert "：" in zh and ":" not in zh and "(" not in zh, name
+
+
+def test_the_documented_example():
+    assert REASON_TEXTS["avg_days_late_365d"] == (
+        "Average days late over the last year: {value} (portfolio median {median})",
+        "过去一年平均逾期天数：{value}（组合中位数 {median}）",
+    )
+
+
+@pytest.mark.parametrize(
+    ("feature", "value", "median", "unit", "en", "zh"),
+    [
+        ("overdue_amount", 120500.4, 8250, "EUR",
+         "Overdue amount (EUR): 120,500 (portfolio median 8,250)", "逾期金额（欧元）：120,500（组合中位数 8,250）"),
+        ("credit_limit_headroom", -1234567.8, 50000.0, "EUR",
+         "Credit limit headroom (EUR, negative when over): -1,234,568 (portfolio median 50,000)",
+         "剩余信用额度（欧元，负数表示超额）：-1,234,568（组合中位数 50,000）"),
+        ("share_paid_late_365d", 0.4123, 0.1, "share",
+         "Invoices paid late over the last year: 41 % (portfolio median 10 %)", "过去一年逾期付款的发票占比：41%（组合中位数 10%）"),
+        ("avg_days_late_365d", 12.6, 3.2, "days",
+         "Average days late over the last year: 13 (portfolio median 3)", "过去一年平均逾期天数：13（组合中位数 3）"),
+        ("days_late_trend_90d", -0.3, 0.0, "days",
+         "Change in average days late, last 90 days vs the 275 before: 0 (portfolio median 0)",
+         "平均逾期天数变化（过去90天对比此前275天）：0（组合中位数 0）"),
+        ("credit_limit_utilisation", 1.256, 0.5, "ratio",
+         "Credit limit used (open balance / limit): 1.26 (portfolio median 0.50)", "信用额度使用率（未结余额/额度）：1.26（组合中位数 0.50）"),
+        ("overdue_invoice_count", np.int64(7), 2.0, "count",
+         "Overdue open invoices: 7 (portfolio median 2)", "逾期未结发票数：7（组合中位数 2）"),
+        ("over_credit_limit", 1, 0, "flag",
+         "Over the credit limit: yes (portfolio median no)", "超出信用额度：是（组合中位数 否）"),
+        ("over_credit_limit", np.float64(0.0), None, "flag", "Over the credit limit: no", "超出信用额度：否"),
+        ("industry", "Construction", None, "category", "Industry: Construction", "行业：Construction"),
+    ],
+)
+def test_values_and_medians_are_formatted_by_unit(feature, value, median, unit, en, zh):
+    assert reason_sentence(feature, value, median, unit) == en
+    assert reason_sentence(feature, value, median, unit, "en") == en
+    assert reason_sentence(feature, value, median, unit, "zh") == zh
+
+
+@pytest.mark.parametrize("missing", [None, math.nan, np.float64("nan"), pd.NA])
+def test_a_missing_value_reads_none(missing):
+    assert reason_sentence("avg_days_late_365d", missing, 3, "days") == (
+        "Average days late over the last year: none (portfolio median 3)"
+    )
+    assert reason_sentence("avg_days_late_365d", missing, 3, "days", "zh") == "过去一年平均逾期天数：无（组合中位数 3）"
+
+
+@pytest.mark.parametrize("missing", [None, math.nan, np.float64("nan"), pd.NA])
+def test_a_missing_median_drops_the_median_clause(missing):
+    assert reason_sentence("share_paid_late_365d", 0.5, missing, "share") == "Invoices paid late over the last year: 50 %"
+    assert reason_sentence("share_paid_late_365d", 0.5, missing, "share", "zh") == "过去一年逾期付款的发票占比：50%"
+    assert reason_sentence("days_since_last_payment", None, missing, "days") == "Days since the last payment: none"
+    assert reason_sentence("days_since_last_payment", None, missing, "days", "zh") == "距上次收款天数：无"
+
+
+def test_an_unknown_feature_uses_the_fallback():
+    assert reason_sentence("insured_limit", 250000, 100000, "EUR") == "insured_limit: 250,000 (portfolio median 100,000)"
+    assert reason_sentence("insured_limit", 250000, 100000, "EUR", "zh") == "insured_limit：250,000（组合中位数 100,000）"
+    assert reason_sentence("external_rating", "BB+", None, "category") == "external_rating: BB+"
+    assert reason_sentence("external_rating", "BB+", None, "category", "zh") == "external_rating：BB+"
+    # a customer extra column with no known unit: integers stay integers, other numbers get 2 decimals
+    assert reason_sentence("current_rating", 4.0, 3.25, "") == "current_rating: 4 (portfolio median 3.25)"
+    assert reason_sentence("current_rating", None, math.nan, "", "zh") == "current_rating：无"
+
+
+def test_format_reason_takes_templates_saved_as_a_json_list():
+    saved = list(REASON_TEXTS["overdue_share"])
+    assert format_reason(saved, "overdue_share", 0.25, 0.1, "share") == reason_sentence("overdue_share", 0.25, 0.1, "share")
+    assert format_reason(None, "x", 1, None, "count", "zh") == "x：1"
+
+
+def test_an_unknown_language_is_refused():
+    with pytest.raises(ValueError, match="language"):
+        reason_sentence("open_amount", 1, 1, "EUR", "de")

@@ -1,0 +1,97 @@
+"""Serving sub-commands: `score` (the nightly batch) and `serve` (the REST API)."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import click
+
+from tradecredit.commands.options import (
+    ledger_option,
+    parse_date,
+    quarantine_option,
+    read_ledger_or_exit,
+    reference_date_option,
+)
+
+
+def _terminate_cleanly() -> None:
+    # SIGTERM (a scheduler stopping the job) must unwind like Ctrl-C so temporary files are removed.
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+@click.command()
+@ledger_option
+@click.option("--as-of", "as_of", required=True, callback=parse_date, metavar="DATE", help="Score as known on this date.")
+@click.option("--model", "model_uri", default="models:/tradecredit-default@champion", show_default=True,
+              help="Default model (registry URI).")
+@click.option("--late-model", "late_uri", default="models:/tradecredit-late-payment@champion", show_default=True,
+              help="Late-payment model; 'none' to leave it out.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Parquet file to write.")
+@click.option("--limit-policy", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Limit policy (TOML).")
+@click.option("--chunk-size", default=10_000, show_default=True, type=click.IntRange(min=1))
+@click.option("--tracking-uri", help="MLflow tracking URI. Default: $MLFLOW_TRACKING_URI, else ./mlflow.db.")
+@quarantine_option
+@reference_date_option
+def score(ledger_source, as_of, model_uri, late_uri, out, limit_policy, chunk_size, tracking_uri, quarantine_dir,
+          reference_date) -> None:
+    """Score the whole portfolio: PD, grade, reasons, late-payment probability and limit advice.
+
+    Writes OUT atomically (an interrupted run leaves no file) and OUT.manifest.json beside it.
+    """
+    from tqdm import tqdm
+
+    from serving.batch import run_batch
+    from serving.limits import PolicyError, load_policy
+    from serving.scoring import load_scoring_models
+    from training.tracking import TrackingError, connect
+    from training.tracking import tracking_uri as resolve_uri
+
+    _terminate_cleanly()
+    try:
+        policy = load_policy(limit_policy)
+        connect(resolve_uri(tracking_uri))
+        models = load_scoring_models(model_uri, None if late_uri.lower() == "none" else late_uri)
+    except (PolicyError, TrackingError) as exc:
+        raise click.ClickException(str(exc)) from None
+    ledger, report = read_ledger_or_exit(ledger_source, quarantine_dir, reference_date)
+    described = ", ".join(f"{k} {v}" for k, v in models.describe().items())
+    click.echo(f"scoring {ledger_source} as of {as_of} with {described}", err=True)
+    result = run_batch(ledger, as_of, models, policy, out, quarantined=report.rows_quarantined,
+                       chunk_size=chunk_size, progress=lambda **kw: tqdm(**kw, file=click.get_text_stream("stderr")))
+    skipped = ", ".join(f"{n:,} {why}" for why, n in result.skipped.items() if n)
+    click.echo(f"{result.scored:,} customers scored into {result.out} (manifest {result.manifest})"
+               + (f"; skipped: {skipped}" if skipped else ""))
+
+
+@click.command()
+@click.option("--ledger", "ledger_source", metavar="SRC", help="Ledger to score from (else $TRADECREDIT_LEDGER).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--tracking-uri", help="MLflow tracking URI. Default: $MLFLOW_TRACKING_URI, else ./mlflow.db.")
+def serve(ledger_source, host, port, tracking_uri) -> None:
+    """Serve scores over REST (FastAPI on uvicorn); OpenAPI docs at /docs.
+
+    Settings come from TRADECREDIT_* variables (docs/api.md); API keys only from TRADECREDIT_API_KEYS,
+    so they never show in a process list. /ready answers 503 until models are loaded and warmed up.
+    """
+    import uvicorn
+    from pydantic import ValidationError
+
+    from serving.api.main import create_app
+    from serving.api.settings import ApiSettings
+
+    overrides = {k: v for k, v in {"ledger": ledger_source, "tracking_uri": tracking_uri}.items() if v}
+    try:
+        settings = ApiSettings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise click.ClickException(f"settings: {problems}") from None
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+COMMANDS = [score, serve]

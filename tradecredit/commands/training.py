@@ -1,0 +1,142 @@
+"""Training sub-commands: `train` fits and registers a model, `promote` moves the champion alias."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tradecredit.commands.features import as_of_dates_from_options
+from tradecredit.commands.options import (
+    parse_date,
+    quarantine_option,
+    read_ledger_or_exit,
+    reference_date_option,
+)
+
+TARGET_CHOICE = click.Choice(["default_12m", "late_payment_90d"])
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def training_table(ledger_source, features_file, label, monthly, config, quarantine_dir, reference_date):
+    """Return (feature table as pandas, source description, ledger digest) from a ledger or a prepared file."""
+    import pandas as pd
+
+    if bool(ledger_source) == bool(features_file):
+        raise click.UsageError("give either --ledger SRC or --features FILE.parquet")
+    if features_file:
+        if not label:
+            raise click.UsageError("--features needs --label COLUMN (the column holding the outcome)")
+        table = pd.read_parquet(features_file)
+        if label not in table.columns:
+            raise click.ClickException(f"{features_file}: no column {label!r}")
+        if label != config.target:
+            table = table.rename(columns={label: config.target})
+        return table, str(features_file), None
+    from features.pipeline import build_feature_table, month_ends
+
+    ledger, report = read_ledger_or_exit(ledger_source, quarantine_dir, reference_date)
+    if monthly:
+        dates = as_of_dates_from_options((), monthly)
+    elif config.monthly_from and config.monthly_to:
+        dates = month_ends(config.monthly_from, config.monthly_to)
+    else:
+        dates = default_monthly_range(ledger)
+    _say(f"{len(dates)} monthly as-of dates from {dates[0]} to {dates[-1]}")
+    table = build_feature_table(ledger, dates, config.labels.to_label_config(), progress=_say).to_pandas()
+    return table, report.source, ledger.digest()
+
+
+def default_monthly_range(ledger):
+    """Return month ends from six months after the first invoice to the last date the ledger records."""
+    import datetime as dt
+
+    from features.pipeline import month_ends
+
+    invoices = ledger["invoices"].column("invoice_date")
+    first, last = invoices.to_pandas().min(), ledger.last_date()
+    start = first + dt.timedelta(days=182)
+    if start >= last:
+        raise click.ClickException(f"the ledger spans {first} to {last}: too short to train on")
+    return month_ends(start, last)
+
+
+@click.command()
+@click.option("--ledger", "ledger_source", metavar="SRC", help="Ledger: a CSV/Parquet folder, a DuckDB file or a postgresql:// URL.")
+@click.option("--features", "features_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A prepared feature table (Parquet) instead of a ledger; needs --label.")
+@click.option("--label", help="With --features: the column holding the outcome (0/1, empty when unobserved).")
+@click.option("--target", type=TARGET_CHOICE, help="What to predict. Default: from --config, else default_12m.")
+@click.option("--monthly", nargs=2, callback=parse_date, metavar="FROM TO", help="As-of dates: every month end from FROM to TO.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Training config (TOML).")
+@click.option("--experiment", help="MLflow experiment. Default: tradecredit-<target>.")
+@click.option("--split", "split_method", type=click.Choice(["out_of_time", "customer"]), help="Default: out_of_time.")
+@click.option("--seed", type=int, help="Random seed (default 42): the same data, config and seed give the same model.")
+@click.option("--tracking-uri", help="MLflow tracking URI. Default: $MLFLOW_TRACKING_URI, else ./mlflow.db.")
+@quarantine_option
+@reference_date_option
+def train(ledger_source, features_file, label, target, monthly, config_file, experiment, split_method, seed,
+          tracking_uri, quarantine_dir, reference_date) -> None:
+    """Train a default or late-payment model, log it to MLflow and register it as `challenger`.
+
+    The first version of a model also becomes `champion`; later ones wait for `tradecredit promote`.
+    """
+    from training.config import ConfigError, load_config
+    from training.dataset import DatasetError
+    from training.tracking import TrackingError
+    from training.tracking import tracking_uri as resolve_uri
+    from training.train import train_and_register
+
+    try:
+        config = load_config(config_file, target=target, experiment=experiment, seed=seed)
+        if split_method:
+            config = config.model_copy(update={"split": config.split.model_copy(update={"method": split_method})})
+        table, source, digest = training_table(ledger_source, features_file, label, monthly, config, quarantine_dir, reference_date)
+        outcome = train_and_register(table, config, uri=resolve_uri(tracking_uri), source=source,
+                                     ledger_digest=digest, progress=_say)
+    except (ConfigError, DatasetError, TrackingError) as exc:
+        raise click.ClickException(str(exc)) from None
+    m = outcome.fit.metrics
+    click.echo(
+        f"{outcome.model.name} version {outcome.model.version} (run {outcome.run_id}): test AUC {m['test_auc']:.4f} "
+        f"(scorecard {m['test_scorecard_auc']:.4f}, baseline {m['test_baseline_auc']:.4f}), "
+        f"Brier {m['test_brier']:.4f}, ECE {m['test_ece']:.4f}"
+    )
+
+
+@click.command()
+@click.option("--model", "model_name", required=True, help="Registered model, e.g. tradecredit-default.")
+@click.option("--ledger", "ledger_source", metavar="SRC", help="Ledger to take the recent out-of-time rows from.")
+@click.option("--features", "features_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A prepared feature table with labels instead of a ledger.")
+@click.option("--label", help="With --features: the outcome column.")
+@click.option("--monthly", nargs=2, callback=parse_date, metavar="FROM TO")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tracking-uri", help="MLflow tracking URI. Default: $MLFLOW_TRACKING_URI, else ./mlflow.db.")
+@quarantine_option
+@reference_date_option
+def promote(model_name, ledger_source, features_file, label, monthly, config_file, tracking_uri, quarantine_dir, reference_date) -> None:
+    """Make the challenger champion if it is at least as good on recent out-of-time data."""
+    from training.config import REGISTERED_NAMES, ConfigError, load_config
+    from training.dataset import DatasetError
+    from training.promote import promote as run_promotion
+    from training.tracking import TrackingError
+    from training.tracking import tracking_uri as resolve_uri
+
+    target = next((t for t, n in REGISTERED_NAMES.items() if n == model_name), None)
+    try:
+        config = load_config(config_file, target=target)
+        table, _, _ = training_table(ledger_source, features_file, label, monthly, config, quarantine_dir, reference_date)
+        decision = run_promotion(model_name, table, config, resolve_uri(tracking_uri))
+    except (ConfigError, DatasetError, TrackingError) as exc:
+        raise click.ClickException(str(exc)) from None
+    verdict = "promoted to champion" if decision.promoted else "not promoted"
+    click.echo(f"{model_name} version {decision.challenger_version} {verdict}: {'; '.join(decision.reasons)}")
+    for key, value in decision.figures.items():
+        click.echo(f"  {key}: {value:.4f}")
+
+
+COMMANDS = [train, promote]

@@ -1,0 +1,164 @@
+"""Population, feature spec and the split: which rows a model learns from and is judged on.
+
+Rows are snapshots (customer, as_of_date) with an observed label; customers already in default at
+as_of are left out. The default split is out of time: the latest as-of dates are the test set, and
+no training or validation label window reaches into the test period (an embargo as long as the
+label's outcome window), so the test set is truly the future.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from features.catalogue import catalogue
+from features.labels import LABEL_COLUMNS
+from features.pipeline import KEYS
+from training.config import SplitSettings
+
+
+class DatasetError(Exception):
+    """The data cannot train a model: the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """The model's inputs: names in order, which are categorical (with their categories), directions."""
+
+    names: tuple[str, ...]
+    categorical: dict[str, tuple[str, ...]]
+    directions: dict[str, int]
+
+    def to_dict(self) -> dict:
+        return {"names": list(self.names), "categorical": {k: list(v) for k, v in self.categorical.items()},
+                "directions": self.directions}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FeatureSpec:
+        return cls(tuple(data["names"]), {k: tuple(v) for k, v in data["categorical"].items()}, dict(data["directions"]))
+
+    def frame(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Return the model matrix: the spec's columns in order, categoricals with the training categories."""
+        missing = [n for n in self.names if n not in table.columns]
+        if missing:
+            raise DatasetError(f"feature table lacks columns the model needs: {', '.join(missing)}")
+        out = {}
+        for name in self.names:
+            if name in self.categorical:
+                out[name] = pd.Categorical(table[name].astype("object"), categories=list(self.categorical[name]))
+            else:
+                out[name] = pd.to_numeric(table[name], errors="raise").astype("float64")
+        return pd.DataFrame(out, index=table.index)
+
+
+def feature_spec(table: pd.DataFrame, exclude: tuple[str, ...] = ()) -> FeatureSpec:
+    """Return the spec for a feature table: every catalogue feature plus customer extras, minus `exclude`.
+
+    Raises DatasetError when a catalogue feature is missing: a model trained on a partial table would
+    silently disagree with the serving pipeline.
+    """
+    known = {f.name: f for f in catalogue()}
+    missing = [n for n in known if n not in table.columns and n not in exclude]
+    if missing:
+        raise DatasetError(f"feature table lacks catalogue columns: {', '.join(missing)}")
+    skip = set(KEYS) | set(LABEL_COLUMNS) | set(exclude)
+    names = [c for c in table.columns if c not in skip and not c.startswith("label_")]
+    categorical = {}
+    for name in names:
+        is_text = (name in known and known[name].categorical) or (
+            name not in known and not pd.api.types.is_numeric_dtype(table[name])
+        )
+        if is_text:
+            categorical[name] = tuple(sorted(table[name].dropna().astype(str).unique()))
+    directions = {n: (known[n].direction if n in known else 0) for n in names}
+    return FeatureSpec(tuple(names), categorical, directions)
+
+
+def population(table: pd.DataFrame, label: str) -> pd.DataFrame:
+    """Return the rows a model may learn from: label observed, customer not already in default."""
+    if label not in table.columns:
+        raise DatasetError(f"label column {label!r} is not in the feature table")
+    rows = table[table[label].notna()]
+    if "in_default_at_as_of" in rows.columns:
+        rows = rows[~rows["in_default_at_as_of"].astype(bool)]
+    if rows.empty:
+        raise DatasetError(f"no rows with an observed {label}: widen the as-of range or check the ledger's dates")
+    classes = sorted(rows[label].astype(int).unique())
+    if len(classes) < 2:
+        raise DatasetError(f"{label} has a single class ({classes[0]}) in {len(rows):,} rows: nothing to learn")
+    return rows.assign(**{label: rows[label].astype(int)}).reset_index(drop=True)
+
+
+@dataclass
+class Split:
+    train: pd.DataFrame
+    valid: pd.DataFrame
+    test: pd.DataFrame
+    description: dict = field(default_factory=dict)
+
+
+def _describe(name: str, part: pd.DataFrame, label: str) -> dict:
+    dates = pd.to_datetime(part["as_of_date"])
+    return {
+        f"{name}_rows": int(len(part)),
+        f"{name}_positives": int(part[label].sum()),
+        f"{name}_rate": float(part[label].mean()) if len(part) else float("nan"),
+        f"{name}_from": str(dates.min().date()) if len(part) else "",
+        f"{name}_to": str(dates.max().date()) if len(part) else "",
+    }
+
+
+def split_out_of_time(rows: pd.DataFrame, label: str, settings: SplitSettings, embargo_days: int) -> Split:
+    """Return train / valid / test by as-of date, with an embargo of `embargo_days` before the test set."""
+    dates = sorted(pd.to_datetime(rows["as_of_date"]).dt.date.unique())
+    if len(dates) < settings.test_periods + 2:
+        raise DatasetError(
+            f"an out-of-time split needs at least {settings.test_periods + 2} as-of dates, got {len(dates)}: "
+            "use --monthly over a longer range, or --split customer for a single date"
+        )
+    test_dates = dates[-settings.test_periods:]
+    cutoff = test_dates[0] - dt.timedelta(days=embargo_days)
+    fit_dates = [d for d in dates if d <= cutoff]
+    if len(fit_dates) < 2:
+        raise DatasetError(
+            f"no room before the test period ({test_dates[0]}) once the {embargo_days}-day label window is "
+            f"embargoed: {len(fit_dates)} as-of dates left; add history or reduce split.test_periods"
+        )
+    n_valid = min(settings.valid_periods, len(fit_dates) - 1)
+    valid_dates, train_dates = fit_dates[-n_valid:], fit_dates[:-n_valid]
+    as_of = pd.to_datetime(rows["as_of_date"]).dt.date
+    split = Split(rows[as_of.isin(train_dates)], rows[as_of.isin(valid_dates)], rows[as_of.isin(test_dates)])
+    split.description = {"split_method": "out_of_time", "embargo_days": embargo_days}
+    for name in ("train", "valid", "test"):
+        split.description.update(_describe(name, getattr(split, name), label))
+    _check_parts(split, label)
+    return split
+
+
+def split_by_customer(rows: pd.DataFrame, label: str, settings: SplitSettings, seed: int) -> Split:
+    """Return train / valid / test by customer: every snapshot of a customer lands in one part."""
+    customers = np.array(sorted(rows["customer_id"].unique()))
+    order = np.random.default_rng(seed).permutation(len(customers))
+    n_test = max(1, int(round(len(customers) * settings.customer_test_share)))
+    n_valid = max(1, int(round(len(customers) * settings.customer_valid_share)))
+    test_ids, valid_ids = set(customers[order[:n_test]]), set(customers[order[n_test:n_test + n_valid]])
+    in_test, in_valid = rows["customer_id"].isin(test_ids), rows["customer_id"].isin(valid_ids)
+    split = Split(rows[~in_test & ~in_valid], rows[in_valid], rows[in_test])
+    split.description = {"split_method": "customer"}
+    for name in ("train", "valid", "test"):
+        split.description.update(_describe(name, getattr(split, name), label))
+    _check_parts(split, label)
+    return split
+
+
+def _check_parts(split: Split, label: str) -> None:
+    for name in ("train", "valid", "test"):
+        part = getattr(split, name)
+        if part.empty or part[label].nunique() < 2:
+            raise DatasetError(
+                f"the {name} set has {len(part):,} rows and {int(part[label].sum()) if len(part) else 0} positives: "
+                "both classes are needed in every part; add history or customers"
+            )

@@ -1,0 +1,156 @@
+"""Fit everything one training run needs, without side effects: model, calibration, challenger, figures.
+
+`fit_models(table, config)` reads top to bottom: population, split, booster, calibrator, packaged
+model, challenger and baseline, evaluation. Tracking is the caller's business (`training.train`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from features.catalogue import catalogue
+from features.reason_texts import templates_for
+from training.calibrate import ScoreCalibrator
+from training.challenger import BinnedLogisticScorecard
+from training.config import TrainingConfig
+from training.dataset import (
+    FeatureSpec,
+    Split,
+    feature_spec,
+    population,
+    split_by_customer,
+    split_out_of_time,
+)
+from training.evaluate import (
+    calibration_by_decile,
+    calibration_by_grade,
+    expected_calibration_error,
+    gains_table,
+    psi,
+    score_metrics,
+)
+from training.fit import fit_booster, lightgbm_params
+from training.grades import SCALES
+from training.model import PackagedModel
+
+BASELINE_FEATURES = ("avg_days_late_90d", "avg_days_late_365d")
+SCORE_REFERENCE_BINS = 10
+
+
+@dataclass
+class FitResult:
+    config: TrainingConfig
+    spec: FeatureSpec
+    split: Split
+    packaged: PackagedModel
+    lightgbm_params: dict
+    metrics: dict[str, float]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    test_scores: dict[str, np.ndarray] = field(default_factory=dict)  # model name -> scores on test
+    shap_sample: tuple[np.ndarray, pd.DataFrame] | None = None
+
+
+def embargo_days(config: TrainingConfig) -> int:
+    """Return how many days a label's outcome window spans: training rows must end that far before the test."""
+    if config.target == "default_12m":
+        return int(round(config.labels.default_horizon_months * 365.25 / 12))
+    return config.labels.late_window_days + config.labels.late_threshold_days
+
+
+def baseline_score(frame: pd.DataFrame) -> np.ndarray:
+    """Return the naive baseline: recent average days late (90 days, else the year), 0 when unknown."""
+    score = frame[BASELINE_FEATURES[0]].astype(float)
+    return score.fillna(frame[BASELINE_FEATURES[1]].astype(float)).fillna(0.0).to_numpy()
+
+
+def fit_models(table: pd.DataFrame, config: TrainingConfig, progress: Callable[[str], None] | None = None) -> FitResult:
+    """Return the fitted packaged model, its challenger and baseline scores, metrics and evaluation tables."""
+    say = progress or (lambda message: None)
+    label = config.target
+    rows = population(table, label)
+    spec = feature_spec(table, tuple(config.exclude_features))
+    if config.split.method == "out_of_time":
+        split = split_out_of_time(rows, label, config.split, embargo_days(config))
+    else:
+        split = split_by_customer(rows, label, config.split, config.seed)
+    say(
+        f"{label}: train {len(split.train):,} rows, valid {len(split.valid):,}, test {len(split.test):,} "
+        f"({split.description['split_method']} split)"
+    )
+    x_train, x_valid, x_test = spec.frame(split.train), spec.frame(split.valid), spec.frame(split.test)
+    y_train, y_valid, y_test = (split.train[label].to_numpy(), split.valid[label].to_numpy(), split.test[label].to_numpy())
+
+    say("fitting LightGBM with early stopping on the validation set")
+    booster = fit_booster(x_train, y_train, x_valid, y_valid, spec, config.lightgbm, config.seed)
+    calibrator = ScoreCalibrator(config.calibration.method).fit(booster.predict(x_valid, raw_score=True), y_valid)
+    bundle = make_bundle(config, spec, split, calibrator)
+    packaged = PackagedModel(booster, bundle)
+    test_pd = packaged.probability(split.test)
+    train_pd = packaged.probability(split.train)
+    bundle["score_reference"] = score_reference(test_pd)
+
+    say("fitting the scorecard challenger (binned logistic regression)")
+    scorecard = BinnedLogisticScorecard(categorical=tuple(spec.categorical)).fit(x_train, y_train)
+    scores = {"lightgbm": test_pd, "scorecard": scorecard.predict_proba(x_test)[:, 1], "baseline": baseline_score(split.test)}
+
+    say("evaluating on the out-of-time test set")
+    metrics: dict[str, float] = {}
+    for name, score in scores.items():
+        for key, value in score_metrics(y_test, score).items():
+            metrics[f"test_{name}_{key}" if name != "lightgbm" else f"test_{key}"] = value
+    metrics["test_ece"] = expected_calibration_error(y_test, test_pd)
+    metrics["psi_train_test"] = psi(train_pd, test_pd)
+    metrics["best_iteration"] = float(booster.current_iteration())
+    for key, value in score_metrics(y_valid, packaged.probability(split.valid)).items():
+        metrics[f"valid_{key}"] = value
+    grades = packaged.predict(split.test, explain=False)["risk_grade"].to_numpy()
+    tables = {
+        "calibration_by_decile": calibration_by_decile(y_test, test_pd),
+        "calibration_by_grade": calibration_by_grade(y_test, test_pd, grades),
+        "gains": gains_table(y_test, test_pd),
+    }
+    sample = split.test.sample(n=min(2000, len(split.test)), random_state=config.seed)
+    explanation = packaged.explain(sample)
+    return FitResult(
+        config, spec, split, packaged, lightgbm_params(config.lightgbm, spec, y_train, config.seed), metrics,
+        tables, scores, (explanation.contributions, packaged.matrix(sample)),
+    )
+
+
+def make_bundle(config: TrainingConfig, spec: FeatureSpec, split: Split, calibrator: ScoreCalibrator) -> dict:
+    """Return the JSON-able description the packaged model carries besides its booster."""
+    units = {f.name: f.unit for f in catalogue()}
+    medians = {}
+    for name in spec.names:
+        column = split.train[name]
+        if name in spec.categorical:
+            mode = column.dropna().astype(str).mode()
+            medians[name] = mode.iloc[0] if len(mode) else None
+        else:
+            value = pd.to_numeric(column, errors="coerce").median()
+            medians[name] = None if pd.isna(value) else float(value)
+    return {
+        "format": 1,
+        "target": config.target,
+        "model_name": config.model_name,
+        "feature_spec": spec.to_dict(),
+        "calibrator": calibrator.to_dict(),
+        "grade_bounds": list(SCALES[config.target]),
+        "medians": medians,
+        "units": {n: units.get(n, "category" if n in spec.categorical else "") for n in spec.names},
+        "reason_texts": {n: list(templates_for(n)) for n in spec.names},
+        "labels": config.labels.model_dump(),
+        "split": split.description,
+        "seed": config.seed,
+    }
+
+
+def score_reference(scores: np.ndarray, bins: int = SCORE_REFERENCE_BINS) -> dict:
+    """Return decile edges and shares of a score sample: the reference later PSI checks compare with."""
+    edges = np.unique(np.quantile(scores, np.linspace(0, 1, bins + 1)[1:-1]))
+    counts = np.bincount(np.searchsorted(edges, scores, side="right"), minlength=len(edges) + 1)
+    return {"edges": edges.tolist(), "shares": (counts / counts.sum()).tolist()}

@@ -1,0 +1,151 @@
+"""The packaged model: booster, feature spec, calibrator, grade bands and reason texts as one object.
+
+Training builds and saves it; serving, notebooks and `mlflow.pyfunc` load it; this module is the
+one place both sides touch. Its artifacts are plain files: the booster in LightGBM's own text
+format and everything else in one JSON document. Nothing is pickled.
+
+Explanations are exact TreeSHAP values from LightGBM (`pred_contrib`), on the raw (log-odds) scale:
+the contributions of a row plus the base value add up to its raw score. LightGBM's `pred_contrib`
+is not thread-safe on one booster, so every call on the booster holds this object's lock.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from features.reason_texts import format_reason
+from training.calibrate import ScoreCalibrator
+from training.dataset import FeatureSpec
+from training.grades import assign_grades
+
+BOOSTER_FILE = "booster.txt"
+BUNDLE_FILE = "bundle.json"
+MAX_REASONS = 5
+PASS_THROUGH = ("customer_id", "as_of_date")
+
+
+def reason_columns(n: int = MAX_REASONS) -> list[str]:
+    """Return the names of the reason columns in a prediction, in order."""
+    parts = ("feature", "value", "contribution", "text_en", "text_zh")
+    return [f"reason_{i}_{part}" for i in range(1, n + 1) for part in parts]
+
+
+@dataclass
+class Explanation:
+    contributions: np.ndarray  # (rows, features) on the raw scale
+    base_value: float
+    raw_score: np.ndarray
+
+
+class PackagedModel:
+    """A trained model ready to score: `predict(features) -> probability, grade, reasons`."""
+
+    def __init__(self, booster: lgb.Booster, bundle: dict):
+        self.booster = booster
+        self.bundle = bundle
+        self.spec = FeatureSpec.from_dict(bundle["feature_spec"])
+        self.calibrator = ScoreCalibrator.from_dict(bundle["calibrator"])
+        self.grade_bounds = tuple(bundle["grade_bounds"])
+        self._lock = threading.Lock()
+
+    @property
+    def target(self) -> str:
+        return self.bundle["target"]
+
+    # -- files -------------------------------------------------------------------------------
+    def save(self, directory: Path) -> dict[str, str]:
+        """Write the artifacts into `directory`; return {artifact name: path} for MLflow."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.booster.save_model(str(directory / BOOSTER_FILE))
+        (directory / BUNDLE_FILE).write_text(json.dumps(self.bundle, indent=1, sort_keys=True, default=str))
+        return {"booster": str(directory / BOOSTER_FILE), "bundle": str(directory / BUNDLE_FILE)}
+
+    @classmethod
+    def load(cls, booster_path: str | Path, bundle_path: str | Path) -> PackagedModel:
+        bundle = json.loads(Path(bundle_path).read_text())
+        return cls(lgb.Booster(model_file=str(booster_path)), bundle)
+
+    @classmethod
+    def load_dir(cls, directory: str | Path) -> PackagedModel:
+        directory = Path(directory)
+        return cls.load(directory / BOOSTER_FILE, directory / BUNDLE_FILE)
+
+    # -- scoring -----------------------------------------------------------------------------
+    def matrix(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Return the model matrix for a feature table (columns in training order, categories fixed)."""
+        return self.spec.frame(features)
+
+    def raw_score(self, features: pd.DataFrame) -> np.ndarray:
+        with self._lock:
+            return self.booster.predict(self.matrix(features), raw_score=True)
+
+    def probability(self, features: pd.DataFrame) -> np.ndarray:
+        """Return calibrated probabilities of the target event."""
+        return self.calibrator.predict(self.raw_score(features))
+
+    def explain(self, features: pd.DataFrame) -> Explanation:
+        """Return exact TreeSHAP contributions; they plus the base value add up to the raw score."""
+        with self._lock:
+            values = self.booster.predict(self.matrix(features), pred_contrib=True)
+        contributions, base = values[:, :-1], values[:, -1]
+        return Explanation(contributions, float(base[0]) if len(base) else 0.0, values.sum(axis=1))
+
+    def predict(self, features: pd.DataFrame, explain: bool = True) -> pd.DataFrame:
+        """Return one row per input row: probability, raw_score, risk_grade and, with `explain`, reasons."""
+        out = pd.DataFrame({c: features[c].to_numpy() for c in PASS_THROUGH if c in features.columns})
+        if explain:
+            explanation = self.explain(features)
+            raw = explanation.raw_score
+        else:
+            raw = self.raw_score(features)
+        probability = self.calibrator.predict(raw)
+        out["probability"] = probability
+        out["raw_score"] = raw
+        out["risk_grade"] = assign_grades(probability, self.grade_bounds).astype("int64")
+        if explain:
+            reasons = self.reasons(features, explanation.contributions)
+            for column in reason_columns():
+                out[column] = reasons[column]
+        return out
+
+    def reasons(self, features: pd.DataFrame, contributions: np.ndarray, n: int = MAX_REASONS) -> dict[str, list]:
+        """Return the reason columns: per row the `n` largest risk-raising contributions, largest first.
+
+        Only contributions that raise the risk count as reasons; a row with fewer has empty slots.
+        """
+        names = list(self.spec.names)
+        order = np.argsort(-contributions, axis=1, kind="stable")[:, :n]
+        top = np.take_along_axis(contributions, order, axis=1)
+        medians, units, texts = self.bundle["medians"], self.bundle["units"], self.bundle["reason_texts"]
+        values = features[names]
+        columns: dict[str, list] = {c: [] for c in reason_columns(n)}
+        for row in range(len(features)):
+            for slot in range(n):
+                prefix = f"reason_{slot + 1}_"
+                if top[row, slot] <= 0:
+                    for part in ("feature", "value", "text_en", "text_zh"):
+                        columns[prefix + part].append(None)
+                    columns[prefix + "contribution"].append(np.nan)
+                    continue
+                name = names[order[row, slot]]
+                value = values.iat[row, order[row, slot]]
+                columns[prefix + "feature"].append(name)
+                columns[prefix + "value"].append(None if _missing(value) else str(value))
+                columns[prefix + "contribution"].append(float(top[row, slot]))
+                for language in ("en", "zh"):
+                    columns[prefix + "text_" + language].append(
+                        format_reason(texts.get(name), name, value, medians.get(name), units.get(name, ""), language)
+                    )
+        return columns
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA

@@ -1,0 +1,27 @@
+"""The MLflow pyfunc for tradecredit models, logged as "model from code" (no pickled object).
+
+MLflow runs this file when the model is loaded; the model's state comes from its two artifacts
+(`booster`, `bundle`), read by `training.model.PackagedModel`.
+"""
+
+from __future__ import annotations
+
+import mlflow
+import pandas as pd
+from mlflow.pyfunc import PythonModel
+
+from training.model import PackagedModel
+
+
+class TradeCreditPyfunc(PythonModel):
+    """`predict(feature_table)` gives probability, risk grade and reason codes per row."""
+
+    def load_context(self, context) -> None:
+        self.model = PackagedModel.load(context.artifacts["booster"], context.artifacts["bundle"])
+
+    def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+        explain = True if params is None else bool(params.get("explain", True))
+        return self.model.predict(model_input, explain=explain)
+
+
+mlflow.models.set_model(TradeCreditPyfunc())
