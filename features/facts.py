@@ -74,7 +74,7 @@ LEFT JOIN disputed x ON x.invoice_id = o.invoice_id AND x.as_of_date = o.as_of_d
 
 # Documents issued in the year to as_of; days_ago = 0 on the as-of day itself.
 ISSUED = """
-CREATE OR REPLACE TEMP TABLE issued_365d AS
+CREATE OR REPLACE TEMP VIEW issued_365d AS
 SELECT d.customer_id, g.as_of_date, d.is_credit_note, d.amount,
        date_diff('day', d.invoice_date, g.as_of_date) AS days_ago,
        date_diff('day', d.invoice_date, d.due_date) AS terms_days
@@ -84,7 +84,7 @@ FROM documents d JOIN as_of_dates g
 
 # Invoices (not credit notes) settled in the year to as_of, with how late.
 SETTLED = """
-CREATE OR REPLACE TEMP TABLE settled_365d AS
+CREATE OR REPLACE TEMP VIEW settled_365d AS
 SELECT d.customer_id, g.as_of_date, d.amount, d.payment_days_to_settle,
        greatest(0, date_diff('day', d.due_date, d.settled_date)) AS days_late,
        date_diff('day', d.due_date, d.settled_date) AS days_after_due,
@@ -96,7 +96,7 @@ WHERE NOT d.is_credit_note
 """
 
 PAYMENTS = """
-CREATE OR REPLACE TEMP TABLE payments_365d AS
+CREATE OR REPLACE TEMP VIEW payments_365d AS
 SELECT d.customer_id, g.as_of_date, p.amount, date_diff('day', p.payment_date, g.as_of_date) AS days_ago
 FROM payments p JOIN documents d ON d.invoice_id = p.invoice_id
 JOIN as_of_dates g ON p.payment_date <= g.as_of_date AND p.payment_date > g.as_of_date - INTERVAL 365 DAY
@@ -104,49 +104,49 @@ WHERE NOT d.is_credit_note
 """
 
 DISPUTES = """
-CREATE OR REPLACE TEMP TABLE disputes_365d AS
+CREATE OR REPLACE TEMP VIEW disputes_365d AS
 SELECT d.customer_id, g.as_of_date, d.amount, date_diff('day', x.opened_date, g.as_of_date) AS days_ago
 FROM disputes x JOIN documents d ON d.invoice_id = x.invoice_id
 JOIN as_of_dates g ON x.opened_date <= g.as_of_date AND x.opened_date > g.as_of_date - INTERVAL 365 DAY
 """
 
 EVENTS = """
-CREATE OR REPLACE TEMP TABLE events_365d AS
+CREATE OR REPLACE TEMP VIEW events_365d AS
 SELECT e.customer_id, g.as_of_date, e.event_type, date_diff('day', e.event_date, g.as_of_date) AS days_ago
 FROM credit_events e JOIN as_of_dates g
   ON e.event_date <= g.as_of_date AND e.event_date > g.as_of_date - INTERVAL 365 DAY
 """
 
-# Whole-history facts carried forward with running window functions instead of re-reading all of
-# history for every as-of date: each customer's dated events and its as-of dates are put in one
-# sequence, and running aggregates read at the as-of rows. Events on the as-of day sort first.
+# Whole-history facts, carried forward month to month instead of re-reading all of history for
+# every as-of date: each dated event is put in the bucket of the first as-of date on or after it,
+# buckets are aggregated, and running aggregates over a customer's as-of dates add them up.
 HISTORY = """
 CREATE OR REPLACE TEMP TABLE history AS
-WITH timeline AS (
-    SELECT customer_id, payment_date AS day, 0 AS is_as_of, payment_date AS last_payment_date,
-           NULL::DATE AS last_invoice_date, NULL::INTEGER AS days_late
-    FROM (SELECT DISTINCT d.customer_id, p.payment_date
-          FROM payments p JOIN documents d ON d.invoice_id = p.invoice_id WHERE NOT d.is_credit_note)
+WITH events AS (
+    SELECT d.customer_id, p.payment_date AS day, p.payment_date, NULL::DATE AS invoice_date, NULL::INTEGER AS days_late
+    FROM payments p JOIN documents d ON d.invoice_id = p.invoice_id WHERE NOT d.is_credit_note
     UNION ALL
-    SELECT customer_id, invoice_date, 0, NULL, invoice_date, NULL FROM documents WHERE NOT is_credit_note
+    SELECT customer_id, invoice_date, NULL, invoice_date, NULL FROM documents WHERE NOT is_credit_note
     UNION ALL
-    SELECT customer_id, settled_date, 0, NULL, NULL, greatest(0, date_diff('day', due_date, settled_date))
+    SELECT customer_id, settled_date, NULL, NULL, greatest(0, date_diff('day', due_date, settled_date))
     FROM documents WHERE NOT is_credit_note AND settled_date IS NOT NULL
-    UNION ALL
-    SELECT customer_id, as_of_date, 1, NULL, NULL, NULL FROM population
-), running AS (
-    SELECT customer_id, day, is_as_of,
-           max(last_payment_date) OVER w AS last_payment_date,
-           max(last_invoice_date) OVER w AS last_invoice_date,
-           max(days_late) OVER w AS max_days_late,
-           count(days_late) OVER w AS settled_count,
-           count(days_late) FILTER (WHERE days_late > 30) OVER w AS settled_over_30d_late_count
-    FROM timeline
-    WINDOW w AS (PARTITION BY customer_id ORDER BY day, is_as_of ROWS UNBOUNDED PRECEDING)
+), buckets AS (
+    SELECT e.customer_id, g.as_of_date,
+           max(e.payment_date) AS last_payment_date, max(e.invoice_date) AS last_invoice_date,
+           max(e.days_late) AS max_days_late, count(e.days_late) AS settled_count,
+           count(e.days_late) FILTER (WHERE e.days_late > 30) AS settled_over_30d_late_count
+    FROM events e ASOF JOIN as_of_dates g ON e.day <= g.as_of_date
+    GROUP BY e.customer_id, g.as_of_date
 )
-SELECT customer_id, day AS as_of_date, last_payment_date, last_invoice_date, max_days_late,
-       settled_count, settled_over_30d_late_count
-FROM running WHERE is_as_of = 1
+SELECT p.customer_id, p.as_of_date,
+       max(b.last_payment_date) OVER w AS last_payment_date,
+       max(b.last_invoice_date) OVER w AS last_invoice_date,
+       max(b.max_days_late) OVER w AS max_days_late,
+       coalesce(sum(b.settled_count) OVER w, 0) AS settled_count,
+       coalesce(sum(b.settled_over_30d_late_count) OVER w, 0) AS settled_over_30d_late_count
+FROM population p
+LEFT JOIN buckets b ON b.customer_id = p.customer_id AND b.as_of_date = p.as_of_date
+WINDOW w AS (PARTITION BY p.customer_id ORDER BY p.as_of_date ROWS UNBOUNDED PRECEDING)
 """
 
 FACT_STATEMENTS = (DOCUMENTS, POPULATION, OPEN_DOCUMENTS, ISSUED, SETTLED, PAYMENTS, DISPUTES, EVENTS, HISTORY)

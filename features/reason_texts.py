@@ -82,7 +82,7 @@ REASON_TEXTS: dict[str, tuple[str, str]] = {
     # behaviour: payments, disputes, collections, history
     "payment_count_90d": _t("Payments received in the last 90 days: {value}", "过去90天收款笔数：{value}"),
     "payment_amount_90d": _t("Cash received in the last 90 days (EUR): {value}", "过去90天收款金额（欧元）：{value}"),
-    "payment_days_365d": _t("Days with a payment over the last year: {value}", "过去一年有收款的天数：{value}"),
+    "payment_count_365d": _t("Payments received over the last year: {value}", "过去一年收款笔数：{value}"),
     "dispute_count_365d": _t("Disputes opened over the last year: {value}", "过去一年新增争议数：{value}"),
     "dispute_count_90d": _t("Disputes opened in the last 90 days: {value}", "过去90天新增争议数：{value}"),
     "disputed_amount_365d": _t("Amount disputed over the last year (EUR): {value}", "过去一年争议金额（欧元）：{value}"),

@@ -3,7 +3,6 @@
 from features.catalogue import (
     NO_DIRECTION,
     RISKIER_WHEN_HIGHER,
-    SAFER_WHEN_HIGHER,
     Feature,
 )
 
@@ -14,8 +13,8 @@ FEATURES = [
             "Payments received in (as_of - 90 days, as_of].", fill="0"),
     Feature("payment_amount_90d", "payments_365d", "sum(amount) FILTER (WHERE days_ago < 90)", "EUR", "90d", NO_DIRECTION,
             "Cash received in (as_of - 90 days, as_of].", fill="0"),
-    Feature("payment_days_365d", "payments_365d", "count(DISTINCT days_ago)", "count", "365d", SAFER_WHEN_HIGHER,
-            "Distinct days with a payment in the last year.", fill="0"),
+    Feature("payment_count_365d", "payments_365d", "count(*)", "count", "365d", NO_DIRECTION,
+            "Payments received in (as_of - 365 days, as_of].", fill="0"),
     Feature("dispute_count_365d", "disputes_365d", "count(*)", "count", "365d", R,
             "Disputes opened in (as_of - 365 days, as_of].", fill="0"),
     Feature("dispute_count_90d", "disputes_365d", "count(*) FILTER (WHERE days_ago < 90)", "count", "90d", R,
