@@ -136,7 +136,11 @@ def feature_query(features: list[Feature], extras: Sequence[str] = ()) -> str:
         ]
     base_columns += [f"{f.sql} AS {f.name}" for f in features if f.source == "customer"]
     base_columns += [f'c."{name}" AS "{name}"' for name in extras]
-    outer = [f"({f.sql}) AS {f.name}" if f.source == "derived" else f.name for f in features]
+    # Every numeric feature is a DOUBLE: one type for models and their signatures, whatever the SQL gave.
+    outer = [
+        f.name if f.categorical else f"CAST({f.sql if f.source == 'derived' else f.name} AS DOUBLE) AS {f.name}"
+        for f in features
+    ]
     outer += [f'"{name}"' for name in extras]
     return (
         f"WITH base AS (SELECT p.customer_id, p.as_of_date, {', '.join(base_columns)} FROM population p "

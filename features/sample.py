@@ -109,12 +109,18 @@ P_HANDOVER = 0.20  # per distressed month (from the third): debt handed over to 
 P_LIMIT_CHANGE, P_LIMIT_CHANGE_DISTRESS = 0.006, 0.06  # per month
 
 # --- Behaviour -----------------------------------------------------------------------------------
-HABIT_MEAN, HABIT_SIGMA = -3.0, 4.0  # a customer's usual days after due date
+HABIT_MEAN, HABIT_SIGMA = -3.0, 3.0  # a customer's usual days after due date
 P_EARLY_PAYER = 0.12  # pays well before due (e.g. for a discount)
-DELAY_PER_RISK = 3.5  # days later per unit of latent risk
+DELAY_PER_RISK = 5.0  # days later per unit of latent risk
 DELAY_NOISE = 4.0
-P_LATE_SPELL, LATE_SPELL_RISK, LATE_SPELL_DAYS = 0.09, 0.45, 24.0
-DISTRESS_DELAY, DISTRESS_DELAY_DAYS = 8.0, 28.0
+P_LATE_SPELL, LATE_SPELL_RISK, LATE_SPELL_DAYS = 0.04, 0.8, 15.0
+# Distress shows from the day it begins (a day in the month before the truth records it): severity
+# 1 - (1 - SEVERITY_START) x exp(-days since onset / SEVERITY_DAYS).
+SEVERITY_START, SEVERITY_DAYS = 0.5, 30.0
+DISTRESS_DELAY, DISTRESS_DELAY_DAYS = 25.0, 15.0  # x severity: days later
+P_WITHHOLD = 0.5  # x severity: invoices left unpaid until the distress ends (never paid on default)
+CATCH_UP_DAYS = 30  # withheld invoices are paid 0-30 days after a recovery
+ORDER_CUT = 0.5  # x severity: share of orders not placed
 P_PARTIAL, P_PARTIAL_DISTRESS = 0.03, 0.45
 P_DISPUTE, DISPUTE_RISK, DISPUTE_DISTRESS = 0.024, 0.35, 3.0
 P_CREDITED = 0.45
@@ -311,7 +317,10 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     say(f"latent risk: {n_months} months")
     distress_pd = _distress_pd_by_age(int(DEFAULT_AFTER.max()) + 1)
     risk = np.empty((n, n_months), dtype=np.float64)
-    age = np.full((n, n_months), -1, dtype=np.int16)  # months in distress at the month start, -1 healthy
+    # Behaviour follows the distress from the day it begins: per customer-month, the onset day of the
+    # episode under way in (or beginning during) that month, and the day it ends in a recovery.
+    onset_of = np.full((n, n_months), _NEVER, dtype=np.int64)
+    recovery_of = np.full((n, n_months), _NEVER, dtype=np.int64)
     pd12 = np.full((n, n_months), np.nan, dtype=np.float64)
     distressed = np.zeros(n, dtype=bool)
     entry = np.zeros(n, dtype=np.int64)
@@ -334,6 +343,11 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     entry[starts_distressed] = -ep_age[starts_distressed]
     default_month = np.where(starts_distressed & ep_default, entry + ep_length, default_month)
     recover_month = np.where(starts_distressed & ~ep_default, entry + ep_length, recover_month)
+    onset = months.first[0] + np.floor((entry - 1 + rng.random(n)) * 30.44).astype(np.int64)
+
+    def recovery_day(default_month: np.ndarray, recover_month: np.ndarray) -> np.ndarray:
+        inside = (default_month >= _NEVER) & (recover_month <= n_months)
+        return np.where(inside, months.first[np.minimum(recover_month, n_months)], _NEVER)
 
     event_customer, event_day, event_kind = [], [], []  # kind 0 handover, 1 limit change
     for m in range(n_months):
@@ -341,7 +355,8 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
         risk[:, m] = r_now
         distressed &= recover_month != m
         alive = (onboard_month <= m) & (default_month >= m)
-        age[:, m] = np.where(distressed, m - entry, -1)
+        onset_of[:, m] = np.where(distressed, onset, _NEVER)
+        recovery_of[:, m] = np.where(distressed, recovery_day(default_month, recover_month), _NEVER)
         healthy = alive & ~distressed
         # the truth: probability of default within 12 months, as seen from this month's start
         pd_now = np.where(distressed, distress_pd[np.clip(m - entry, 0, distress_pd.size - 1)], 0.0)
@@ -373,6 +388,10 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
         handed_over &= ~enters
         default_month = np.where(enters & ends_in_default, m + 1 + length, default_month)
         recover_month = np.where(enters & ~ends_in_default, m + 1 + length, recover_month)
+        # the trouble begins on a day of this month; the truth records it from the next month start
+        onset = np.where(enters, months.first[m] + (rng.random(n) * months.length[m]).astype(np.int64), onset)
+        onset_of[enters, m] = onset[enters]
+        recovery_of[enters, m] = recovery_day(default_month, recover_month)[enters]
         x = IDIO_PHI * x + IDIO_SIGMA * rng.standard_normal(n)
         macro = macro + macro_sigma * rng.standard_normal(n_ind)
         common = common + COMMON_SIGMA * rng.standard_normal()
@@ -383,7 +402,10 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     default_day = months.first[dm] + (rng.random(n) * months.length[dm]).astype(np.int64)
     default_day = np.where(in_ledger, np.maximum(default_day, first_day), _NEVER)
     default_day = np.where(default_day < months.end_day, default_day, _NEVER)
-    severity = np.where(age >= 0, 1 - np.exp(-(age.astype(np.float64) + 1) / 3), 0.0)
+
+    def severity(cell: np.ndarray, day: np.ndarray) -> np.ndarray:
+        since = day - onset_of.ravel()[cell]
+        return np.where(since >= 0, 1 - (1 - SEVERITY_START) * np.exp(-np.maximum(since, 0) / SEVERITY_DAYS), 0.0)
 
     # Invoices: Poisson counts per customer-month, expanded month-major so rows come in date order.
     say("invoices")
@@ -397,7 +419,7 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     active = (onboard_month[:, None] <= np.arange(n_months)[None, :]) & (
         np.minimum(default_month, _NEVER)[:, None] >= np.arange(n_months)[None, :]
     )
-    lam = rate[:, None] * sales_season[industry][:, months.moy] * (1 - 0.3 * severity) * active
+    lam = rate[:, None] * sales_season[industry][:, months.moy] * active
     counts = rng.poisson(lam.T).ravel()  # month-major
     del lam, active
     cell = np.repeat(np.arange(n_months * n, dtype=np.int64), counts)
@@ -410,6 +432,11 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     inv_day = np.where(inv_day >= months.end_day, inv_day - 2, inv_day)
     keep = (inv_day >= first_day[inv_cust]) & (inv_day < default_day[inv_cust]) & (inv_day < months.end_day)
     inv_cust, inv_month, inv_day = inv_cust[keep], inv_month[keep], inv_day[keep]
+    # a distressed customer orders less
+    sev_inv = severity(inv_cust * n_months + inv_month, inv_day)
+    keep = rng.random(inv_cust.size) >= ORDER_CUT * sev_inv
+    inv_cust, inv_month, inv_day, sev_inv = inv_cust[keep], inv_month[keep], inv_day[keep], sev_inv[keep]
+    del keep
     n_inv = inv_cust.size
     amount = mean_amount[inv_cust] * np.exp(INVOICE_AMOUNT_SIGMA * rng.standard_normal(n_inv) - INVOICE_AMOUNT_SIGMA**2 / 2)
     is_credit_note = rng.random(n_inv) < P_CREDIT_NOTE
@@ -422,12 +449,10 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     say(f"payments for {n_inv:,} documents")
     due_cell = inv_cust * n_months + np.minimum(months.index(due_day), n_months - 1)
     risk_due = risk.ravel()[due_cell]
-    sev_due = severity.ravel()[due_cell]
+    sev_due = severity(due_cell, due_day)
+    recovery_due = recovery_of.ravel()[due_cell]
     del due_cell
-    inv_cell = inv_cust * n_months + inv_month
-    risk_inv = risk.ravel()[inv_cell]
-    sev_inv = severity.ravel()[inv_cell]
-    del inv_cell
+    risk_inv = risk.ravel()[inv_cust * n_months + inv_month]
     early = rng.random(n) < P_EARLY_PAYER
     habit = np.where(early, -rng.uniform(0.3, 0.8, n) * terms, HABIT_MEAN + HABIT_SIGMA * rng.standard_normal(n))
     delay = habit[inv_cust] + DELAY_PER_RISK * risk_due + DELAY_NOISE * rng.standard_normal(n_inv)
@@ -438,6 +463,11 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     delay += 3.0 * np.isin(due_moy, (7, 11))  # August and December
     pay_day = np.maximum(due_day + np.round(delay).astype(np.int64), inv_day)
     del delay, spell, due_moy
+    # some invoices are not paid at all while the distress lasts: after a recovery, or never
+    withheld = ~is_credit_note & (rng.random(n_inv) < P_WITHHOLD * sev_due)
+    catch_up = recovery_due + rng.integers(0, CATCH_UP_DAYS + 1, n_inv)
+    pay_day = np.where(withheld, np.maximum(pay_day, catch_up), pay_day)
+    del withheld, catch_up, recovery_due
 
     # Disputes: more for risky and distressed customers; the invoice is paid after resolution.
     p_dispute = np.minimum(P_DISPUTE * np.exp(DISPUTE_RISK * risk_inv) * (1 + DISPUTE_DISTRESS * sev_inv), 0.5)

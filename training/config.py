@@ -37,9 +37,11 @@ class LabelSettings(_Strict):
 class SplitSettings(_Strict):
     method: Literal["out_of_time", "customer"] = "out_of_time"
     test_periods: int = Field(3, gt=0, description="latest as-of dates held out as the test set")
-    valid_periods: int = Field(3, gt=0, description="as-of dates before the embargo used for early stopping and calibration")
-    customer_test_share: float = Field(0.2, gt=0, lt=1)
-    customer_valid_share: float = Field(0.2, gt=0, lt=1)
+    # Early stopping and calibration use customers held out of training (same dates): adjacent months
+    # of one customer share most of their outcome window, so an out-of-time validation set next to
+    # the training dates would leak and never stop the boosting.
+    valid_share: float = Field(0.2, gt=0, lt=1, description="customers held out for early stopping and calibration")
+    customer_test_share: float = Field(0.2, gt=0, lt=1, description="with method customer: customers held out as test")
 
 
 class LightGBMSettings(_Strict):
@@ -49,7 +51,8 @@ class LightGBMSettings(_Strict):
     max_depth: int = Field(5, ge=-1)
     learning_rate: float = Field(0.05, gt=0)
     n_estimators: int = Field(400, gt=0)
-    early_stopping_rounds: int = Field(40, gt=0)
+    early_stopping_rounds: int = Field(50, gt=0)
+    early_stopping_metric: Literal["binary_logloss", "auc"] = "binary_logloss"  # smoother than AUC on few positives
     min_child_samples: int = Field(50, ge=1)
     subsample: float = Field(0.8, gt=0, le=1)
     subsample_freq: int = Field(1, ge=0)
@@ -57,11 +60,14 @@ class LightGBMSettings(_Strict):
     reg_lambda: float = Field(1.0, ge=0)
     monotone_constraints: bool = True
     # Up-weight the rare class so trees split on it; calibration maps the scores back to probabilities.
-    balance_classes: bool = True
+    # "sqrt" weighs positives by sqrt(negatives / positives): full balancing distorts the validation
+    # log loss early stopping watches, and stops boosting after a few trees on small portfolios.
+    positive_weight: Literal["none", "sqrt", "balanced"] = "sqrt"
 
 
 class CalibrationSettings(_Strict):
-    method: Literal["isotonic", "platt"] = "isotonic"
+    # Platt keeps the ranking of raw scores intact; isotonic steps tie scores and can cost AUC on small samples.
+    method: Literal["isotonic", "platt"] = "platt"
 
 
 class PromotionSettings(_Strict):

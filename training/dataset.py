@@ -111,47 +111,55 @@ def _describe(name: str, part: pd.DataFrame, label: str) -> dict:
     }
 
 
-def split_out_of_time(rows: pd.DataFrame, label: str, settings: SplitSettings, embargo_days: int) -> Split:
-    """Return train / valid / test by as-of date, with an embargo of `embargo_days` before the test set."""
+def _hold_out_customers(rows: pd.DataFrame, share: float, seed: int) -> pd.Series:
+    """Return a mask of the rows of a random `share` of customers (every snapshot of a customer together)."""
+    customers = np.array(sorted(rows["customer_id"].unique()))
+    order = np.random.default_rng(seed).permutation(len(customers))
+    chosen = set(customers[order[: max(1, int(round(len(customers) * share)))]])
+    return rows["customer_id"].isin(chosen)
+
+
+def _describe_split(split: Split, label: str, **facts) -> Split:
+    split.description = dict(facts)
+    for name in ("train", "valid", "test"):
+        split.description.update(_describe(name, getattr(split, name), label))
+    _check_parts(split, label)
+    return split
+
+
+def split_out_of_time(rows: pd.DataFrame, label: str, settings: SplitSettings, embargo_days: int, seed: int) -> Split:
+    """Return train / valid / test: test is the latest as-of dates; train and valid end `embargo_days` before it.
+
+    Valid holds a share of customers out of the same dates as train (see SplitSettings.valid_share).
+    """
     dates = sorted(pd.to_datetime(rows["as_of_date"]).dt.date.unique())
-    if len(dates) < settings.test_periods + 2:
+    if len(dates) < settings.test_periods + 1:
         raise DatasetError(
-            f"an out-of-time split needs at least {settings.test_periods + 2} as-of dates, got {len(dates)}: "
+            f"an out-of-time split needs at least {settings.test_periods + 1} as-of dates, got {len(dates)}: "
             "use --monthly over a longer range, or --split customer for a single date"
         )
     test_dates = dates[-settings.test_periods:]
     cutoff = test_dates[0] - dt.timedelta(days=embargo_days)
     fit_dates = [d for d in dates if d <= cutoff]
-    if len(fit_dates) < 2:
+    if not fit_dates:
         raise DatasetError(
-            f"no room before the test period ({test_dates[0]}) once the {embargo_days}-day label window is "
-            f"embargoed: {len(fit_dates)} as-of dates left; add history or reduce split.test_periods"
+            f"no as-of date is left before the test period ({test_dates[0]}) once the {embargo_days}-day label "
+            "window is embargoed: add history or reduce split.test_periods"
         )
-    n_valid = min(settings.valid_periods, len(fit_dates) - 1)
-    valid_dates, train_dates = fit_dates[-n_valid:], fit_dates[:-n_valid]
     as_of = pd.to_datetime(rows["as_of_date"]).dt.date
-    split = Split(rows[as_of.isin(train_dates)], rows[as_of.isin(valid_dates)], rows[as_of.isin(test_dates)])
-    split.description = {"split_method": "out_of_time", "embargo_days": embargo_days}
-    for name in ("train", "valid", "test"):
-        split.description.update(_describe(name, getattr(split, name), label))
-    _check_parts(split, label)
-    return split
+    fit = rows[as_of.isin(fit_dates)]
+    held_out = _hold_out_customers(fit, settings.valid_share, seed)
+    split = Split(fit[~held_out], fit[held_out], rows[as_of.isin(test_dates)])
+    return _describe_split(split, label, split_method="out_of_time", embargo_days=embargo_days)
 
 
 def split_by_customer(rows: pd.DataFrame, label: str, settings: SplitSettings, seed: int) -> Split:
     """Return train / valid / test by customer: every snapshot of a customer lands in one part."""
-    customers = np.array(sorted(rows["customer_id"].unique()))
-    order = np.random.default_rng(seed).permutation(len(customers))
-    n_test = max(1, int(round(len(customers) * settings.customer_test_share)))
-    n_valid = max(1, int(round(len(customers) * settings.customer_valid_share)))
-    test_ids, valid_ids = set(customers[order[:n_test]]), set(customers[order[n_test:n_test + n_valid]])
-    in_test, in_valid = rows["customer_id"].isin(test_ids), rows["customer_id"].isin(valid_ids)
-    split = Split(rows[~in_test & ~in_valid], rows[in_valid], rows[in_test])
-    split.description = {"split_method": "customer"}
-    for name in ("train", "valid", "test"):
-        split.description.update(_describe(name, getattr(split, name), label))
-    _check_parts(split, label)
-    return split
+    in_test = _hold_out_customers(rows, settings.customer_test_share, seed)
+    rest = rows[~in_test]
+    in_valid = _hold_out_customers(rest, settings.valid_share, seed + 1)
+    split = Split(rest[~in_valid], rest[in_valid], rows[in_test])
+    return _describe_split(split, label, split_method="customer")
 
 
 def _check_parts(split: Split, label: str) -> None:

@@ -14,7 +14,7 @@ def lightgbm_params(settings: LightGBMSettings, spec: FeatureSpec, y_train: np.n
     """Return the LightGBM parameters for these settings; everything comes from the config."""
     params = {
         "objective": "binary",
-        "metric": "auc",
+        "metric": settings.early_stopping_metric,
         "learning_rate": settings.learning_rate,
         "num_leaves": settings.num_leaves,
         "max_depth": settings.max_depth,
@@ -33,9 +33,12 @@ def lightgbm_params(settings: LightGBMSettings, spec: FeatureSpec, y_train: np.n
             0 if name in spec.categorical else spec.directions.get(name, 0) for name in spec.names
         ]
         params["monotone_constraints_method"] = "intermediate"
-    if settings.balance_classes:
-        positives = float(y_train.sum())
-        params["scale_pos_weight"] = (len(y_train) - positives) / max(positives, 1.0)
+    positives = float(y_train.sum())
+    ratio = (len(y_train) - positives) / max(positives, 1.0)
+    if settings.positive_weight == "balanced":
+        params["scale_pos_weight"] = ratio
+    elif settings.positive_weight == "sqrt":
+        params["scale_pos_weight"] = float(np.sqrt(ratio))
     return params
 
 

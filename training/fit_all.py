@@ -74,7 +74,7 @@ def fit_models(table: pd.DataFrame, config: TrainingConfig, progress: Callable[[
     rows = population(table, label)
     spec = feature_spec(table, tuple(config.exclude_features))
     if config.split.method == "out_of_time":
-        split = split_out_of_time(rows, label, config.split, embargo_days(config))
+        split = split_out_of_time(rows, label, config.split, embargo_days(config), config.seed)
     else:
         split = split_by_customer(rows, label, config.split, config.seed)
     say(

@@ -1,0 +1,303 @@
+"""What every benchmark shares: scales, child processes, memory meters, goals, tables and the docs page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import multiprocessing
+import os
+import platform
+import re
+import resource
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS_PAGE = REPO / "docs" / "benchmarks.md"
+GB = 1e9  # memory is reported in GB of 10^9 bytes (a GiB is 7 % more)
+
+
+# --- Scales --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The ledger the benchmarks run on: `tradecredit sample` with these settings, start 2022-01-01."""
+
+    name: str
+    customers: int
+    years: int = 3
+    seed: int = 1
+
+    def sample_config(self):
+        from features.sample import SampleConfig
+
+        return SampleConfig(customers=self.customers, years=self.years, seed=self.seed)
+
+    @property
+    def reference_date(self) -> dt.date:
+        """The validation reference date: the first day after the ledger."""
+        return self.sample_config().end
+
+    @property
+    def snapshot_date(self) -> dt.date:
+        """The last day of the ledger: the as-of date of the one-snapshot benchmarks."""
+        return self.reference_date - dt.timedelta(days=1)
+
+    @property
+    def panel_dates(self) -> list[dt.date]:
+        """The 12 month-ends of the ledger's last year."""
+        from features.pipeline import month_ends
+
+        end = self.snapshot_date
+        return month_ends(end.replace(year=end.year - 1) + dt.timedelta(days=1), end)
+
+    def describe(self) -> str:
+        return f"{self.name}: {self.customers:,} customers, {self.years} years, seed {self.seed}"
+
+
+SCALES = {
+    "full": Scale("full", customers=100_000),
+    "small": Scale("small", customers=1_000),  # 100x smaller: a smoke run in seconds
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the orchestrator hands to each benchmark."""
+
+    scale: Scale
+    ledger_dir: Path  # the Parquet ledger, generated once per run
+    work_dir: Path  # scratch space inside the run's temporary folder
+    goals_apply: bool  # goals are set for the full scale; a small run only shows them
+
+
+# --- Child processes and memory ------------------------------------------------------------------
+
+
+def in_child(function: Callable, *args):
+    """Run `function(*args)` in a fresh spawned process and return its result.
+
+    A fresh interpreter per measurement: its peak memory is its own, and nothing one benchmark
+    imported, cached or allocated is there for the next one.
+    """
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(function, *args).result()
+
+
+def process_peak_bytes() -> int:
+    """Peak resident memory of this process so far (getrusage ru_maxrss, KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class StepPeak:
+    """Peak resident memory of one step of this process, measured from `start()`.
+
+    Linux lets a process reset its resident-memory high-water mark (VmHWM) by writing 5 to
+    /proc/self/clear_refs; the mark then starts from the memory resident at that moment (for a
+    feature step: the ledger it works on). Where that is not allowed, the process peak is used.
+    """
+
+    def __init__(self) -> None:
+        self.exact = False
+
+    def start(self) -> None:
+        gc.collect()
+        try:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+            self.exact = True
+        except OSError:
+            self.exact = False
+
+    def bytes(self) -> int:
+        if self.exact:
+            try:
+                status = Path("/proc/self/status").read_text()
+                kib = int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.M).group(1))
+                return kib * 1024
+            except (OSError, AttributeError):
+                pass
+        return process_peak_bytes()
+
+
+# --- Goals and tables ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Goal:
+    """One goal: `measured` must be below `limit` (or at least `limit` when `at_least`)."""
+
+    what: str
+    measured: float
+    limit: float
+    unit: str  # "s", "GB" or "x"
+    at_least: bool = False
+
+    @property
+    def met(self) -> bool:
+        return self.measured >= self.limit if self.at_least else self.measured < self.limit
+
+    @property
+    def target(self) -> str:
+        limit = self.limit / GB if self.unit == "GB" else self.limit
+        return f"{'>=' if self.at_least else '<'} {limit:g}{'' if self.unit == 'x' else ' '}{self.unit}"
+
+    def status(self, apply: bool) -> str:
+        if not apply:
+            return "n/a"
+        return "PASS" if self.met else "MISS"
+
+
+def fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "s":
+        return f"{value:.1f} s" if value >= 10 else f"{value:.2f} s"
+    if unit == "GB":
+        return f"{value / GB:.2f} GB"
+    if unit == "x":
+        return f"{value:.1f}x"
+    return f"{value:,}"
+
+
+def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
+    align = ["---:" if i in right else "---" for i in range(len(header))]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+@dataclass
+class Result:
+    """What a benchmark reports: printed as text, and as its `## name` section of docs/benchmarks.md."""
+
+    name: str
+    text: str
+    markdown: str
+    goals: list[Goal] = field(default_factory=list)
+
+
+def verdict(goals: Sequence[Goal], apply: bool) -> str:
+    """One sentence on the goals, for the docs page."""
+    if not apply:
+        return "Small-scale smoke run: the goals are set for the full scale and are not judged here."
+    missed = [g for g in goals if not g.met]
+    if not missed:
+        return "All goals met."
+    return "Missed: " + "; ".join(f"{g.what} {fmt(g.measured, g.unit)} (goal {g.target})" for g in missed) + "."
+
+
+# --- The machine ---------------------------------------------------------------------------------
+
+
+def machine(today: dt.date) -> dict[str, str]:
+    """Describe this machine and the library versions; `today` is the date of the run."""
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = "unknown"
+    try:
+        kib = int(re.search(r"^MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text(), re.M).group(1))
+        memory = f"{kib * 1024 / GB:.1f} GB"
+    except (OSError, AttributeError):
+        pass
+    return {
+        "date": today.isoformat(),
+        "cores (nproc)": str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()),
+        "CPU": model,
+        "memory": memory,
+        "python": platform.python_version(),
+        "duckdb": _version("duckdb"),
+        "pandas": _version("pandas"),
+        "pyarrow": _version("pyarrow"),
+        "numpy": _version("numpy"),
+    }
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def machine_line(info: dict[str, str]) -> str:
+    return (
+        f"{info['date']}, {info['cores (nproc)']} cores ({info['CPU']}), {info['memory']}, "
+        f"python {info['python']}, duckdb {info['duckdb']}, pandas {info['pandas']}"
+    )
+
+
+# --- docs/benchmarks.md --------------------------------------------------------------------------
+
+PAGE_INTRO = """# Benchmarks
+
+Figures measured by `python -m benchmarks.run --scale full --write-docs` (`make benchmark` runs the
+same command at full scale without rewriting this page). Each `## ` section below belongs to one
+benchmark and is rewritten by it; `--only NAME` reruns and rewrites one. `--scale small` is 100x
+smaller and only a smoke run: its figures are not compared with the goals.
+
+Every measured step runs in its own freshly spawned Python process, so its peak memory is its own;
+memory is the peak resident set size in GB (10^9 bytes). Each step is timed once (no warm-up, no
+best-of-n), on a machine that may be running other work, so small differences are noise.
+"""
+
+
+def machine_section(info: dict[str, str]) -> str:
+    rows = [[key, value] for key, value in info.items()]
+    return "## Machine\n\nThe machine of the last run that rewrote this page.\n\n" + markdown_table(["", ""], rows) + "\n"
+
+
+def update_page(page: Path, machine_md: str, sections: dict[str, str]) -> None:
+    """Rewrite the Machine section and the `## <name>` sections given; keep every other section.
+
+    New sections are appended. The text before the first `## ` heading is kept as it is (or the
+    standard introduction when the page is new).
+    """
+    text = page.read_text() if page.exists() else PAGE_INTRO
+    intro, blocks = _split_sections(text)
+    replacements = {"Machine": machine_md, **sections}
+    done = set()
+    out = []
+    for heading, body in blocks:
+        key = _section_key(heading)
+        if key in replacements:
+            out.append(replacements[key].rstrip("\n") + "\n")
+            done.add(key)
+        else:
+            out.append(body.rstrip("\n") + "\n")
+    if "Machine" not in done:
+        out.insert(0, machine_md.rstrip("\n") + "\n")
+        done.add("Machine")
+    out += [md.rstrip("\n") + "\n" for key, md in replacements.items() if key not in done]
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(intro.rstrip("\n") + "\n\n" + "\n".join(out))
+
+
+def _split_sections(text: str) -> tuple[str, list[tuple[str, str]]]:
+    parts = re.split(r"(?m)^(?=## )", text)
+    intro = parts[0] if not parts[0].startswith("## ") else ""
+    blocks = [(p.splitlines()[0], p) for p in parts if p.startswith("## ")]
+    return intro, blocks
+
+
+def _section_key(heading: str) -> str:
+    """`## features: ...` and `## features` are both the section of benchmark `features`."""
+    return re.split(r"[\s:]", heading[3:].strip(), maxsplit=1)[0].strip("`")

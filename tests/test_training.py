@@ -1,0 +1,143 @@
+"""Training end to end on a small sample portfolio: split, model behaviour, MLflow, bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from features.labels import LabelConfig
+from features.pipeline import build_feature_table, month_ends
+from features.sample import SampleConfig, generate_portfolio
+from features.validate import frames_to_raw, validate_ledger
+from tradecredit.cli import main
+from training.config import load_config
+from training.dataset import DatasetError, feature_spec, population, split_out_of_time
+from training.fit_all import embargo_days
+from training.tracking import load_packaged
+from training.train import train_and_register
+
+
+@pytest.fixture(scope="session")
+def sample_ledger():
+    tables = generate_portfolio(SampleConfig(customers=1500, years=5, seed=11))
+    frames = {k: v for k, v in tables.items() if not k.startswith("_")}
+    return validate_ledger(frames_to_raw(frames), source="sample", reference_date=dt.date(2027, 6, 1),
+                           allow_quarantine=False).ledger
+
+
+@pytest.fixture(scope="session")
+def feature_table(sample_ledger):
+    dates = month_ends(dt.date(2022, 6, 1), dt.date(2026, 12, 31))
+    return build_feature_table(sample_ledger, dates, LabelConfig()).to_pandas()
+
+
+@pytest.fixture(scope="session")
+def trained(feature_table, tmp_path_factory):
+    uri = f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+    config = load_config(None, target="default_12m")
+    return train_and_register(feature_table, config, uri=uri, source="sample"), uri, config
+
+
+def test_out_of_time_split_embargoes_the_label_window(feature_table):
+    config = load_config(None)
+    rows = population(feature_table, "default_12m")
+    split = split_out_of_time(rows, "default_12m", config.split, embargo_days(config), config.seed)
+    test_start = pd.to_datetime(split.test["as_of_date"]).min()
+    for part in (split.train, split.valid):
+        latest = pd.to_datetime(part["as_of_date"]).max()
+        assert latest + pd.Timedelta(days=365) <= test_start  # no outcome window reaches the test period
+    assert not rows["in_default_at_as_of"].any()
+    assert not set(split.train["customer_id"]) & set(split.valid["customer_id"])
+    assert split.description["test_rows"] == len(split.test)
+
+
+def test_first_version_is_champion_and_challenger(trained):
+    outcome, uri, _ = trained
+    model, ref = load_packaged("models:/tradecredit-default@champion")
+    assert ref.version == outcome.model.version == "1"
+    assert load_packaged("models:/tradecredit-default@challenger")[1].version == "1"
+    m = outcome.fit.metrics
+    assert m["test_auc"] > m["test_baseline_auc"]
+    assert 0 < m["test_brier"] < 0.1
+
+
+def test_pyfunc_gives_the_packaged_model_scores_and_reasons(trained, feature_table):
+    import mlflow
+
+    outcome, _, _ = trained
+    rows = outcome.fit.split.test.head(20)
+    direct = outcome.fit.packaged.predict(rows)
+    pyfunc = mlflow.pyfunc.load_model("models:/tradecredit-default@champion")
+    inputs = rows[["customer_id", "as_of_date", *outcome.fit.spec.names]].copy()
+    inputs["as_of_date"] = inputs["as_of_date"].astype(str)
+    served = pyfunc.predict(inputs)
+    np.testing.assert_allclose(served["probability"], direct["probability"], rtol=1e-12)
+    assert served["reason_1_text_en"].tolist() == direct["reason_1_text_en"].tolist()
+
+
+def test_explanations_are_exact_and_agree_with_shap(trained):
+    import shap
+
+    outcome, _, _ = trained
+    packaged = outcome.fit.packaged
+    rows = outcome.fit.split.test.head(200)
+    explanation = packaged.explain(rows)
+    raw = packaged.raw_score(rows)
+    np.testing.assert_allclose(explanation.contributions.sum(axis=1) + explanation.base_value, raw, atol=1e-6)
+    values = shap.TreeExplainer(packaged.booster).shap_values(packaged.matrix(rows))
+    np.testing.assert_allclose(np.asarray(values), explanation.contributions, atol=1e-6)
+
+
+def test_rising_days_late_never_lowers_the_pd(trained):
+    outcome, _, _ = trained
+    packaged = outcome.fit.packaged
+    rows = outcome.fit.split.test.head(300).copy()
+    base = packaged.probability(rows)
+    for feature in ("avg_days_late_365d", "max_days_past_due_open", "share_paid_over_30d_late_365d", "overdue_amount"):
+        worse = rows.copy()
+        worse[feature] = worse[feature].fillna(0) * 2 + 10
+        assert (packaged.probability(worse) >= base - 1e-12).all(), feature
+
+
+def test_same_seed_same_model(feature_table, tmp_path, trained):
+    outcome, _, config = trained
+    again = train_and_register(feature_table, config, uri=f"sqlite:///{tmp_path / 'again.db'}", source="sample")
+    assert again.fit.metrics == outcome.fit.metrics
+    assert again.fit.packaged.booster.model_to_string() == outcome.fit.packaged.booster.model_to_string()
+
+
+def test_bad_training_input_is_one_line_and_registers_nothing(feature_table, tmp_path):
+    features_file = tmp_path / "f.parquet"
+    feature_table.to_parquet(features_file)
+    single = feature_table.assign(default_12m=feature_table["default_12m"].where(feature_table["default_12m"].isna(), 0))
+    single.to_parquet(tmp_path / "single.parquet")
+    feature_table.drop(columns=["dso_90d"]).to_parquet(tmp_path / "partial.parquet")
+    feature_table.assign(default_12m=np.nan).to_parquet(tmp_path / "empty.parquet")
+    db = tmp_path / "mlflow.db"
+    runner = CliRunner()
+    cases = {
+        ("--features", str(features_file), "--label", "default_12m", "--target", "bankruptcy"): "Invalid value for '--target'",
+        ("--features", str(tmp_path / "empty.parquet"), "--label", "default_12m"): "no rows with an observed default_12m",
+        ("--features", str(tmp_path / "single.parquet"), "--label", "default_12m"): "has a single class",
+        ("--features", str(tmp_path / "partial.parquet"), "--label", "default_12m"): "lacks catalogue columns: dso_90d",
+        ("--features", str(features_file), "--label", "default_12m", "--tracking-uri", "http://127.0.0.1:9"): "does not answer",
+    }
+    for args, message in cases.items():
+        result = runner.invoke(main, ["train", *args, "--tracking-uri", f"sqlite:///{db}"] if "--tracking-uri" not in args
+                               else ["train", *args])
+        assert result.exit_code != 0, args
+        assert message in result.output, (args, result.output)
+        assert len([line for line in result.output.strip().splitlines() if line.startswith("Error")]) == 1
+    if db.exists():
+        with sqlite3.connect(db) as con:
+            assert con.execute("SELECT count(*) FROM model_versions").fetchone()[0] == 0
+
+
+def test_feature_spec_refuses_a_partial_table(feature_table):
+    with pytest.raises(DatasetError, match="lacks catalogue columns: open_amount"):
+        feature_spec(feature_table.drop(columns=["open_amount"]))
