@@ -118,7 +118,7 @@ class StepPeak:
         if self.exact:
             try:
                 status = Path("/proc/self/status").read_text()
-                kib = int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.M).group(1))
+                kib = int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE).group(1))
                 return kib * 1024
             except (OSError, AttributeError):
                 pass
@@ -214,10 +214,14 @@ def machine(today: dt.date) -> dict[str, str]:
         pass
     memory = "unknown"
     try:
-        kib = int(re.search(r"^MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text(), re.M).group(1))
+        kib = int(re.search(r"^MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text(), re.MULTILINE).group(1))
         memory = f"{kib * 1024 / GB:.1f} GB"
     except (OSError, AttributeError):
         pass
+    try:
+        load = " / ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        load = "unknown"
     return {
         "date": today.isoformat(),
         "cores (nproc)": str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()),
@@ -228,6 +232,7 @@ def machine(today: dt.date) -> dict[str, str]:
         "pandas": _version("pandas"),
         "pyarrow": _version("pyarrow"),
         "numpy": _version("numpy"),
+        "load average at start (1 / 5 / 15 min)": load,
     }
 
 
@@ -241,7 +246,8 @@ def _version(package: str) -> str:
 def machine_line(info: dict[str, str]) -> str:
     return (
         f"{info['date']}, {info['cores (nproc)']} cores ({info['CPU']}), {info['memory']}, "
-        f"python {info['python']}, duckdb {info['duckdb']}, pandas {info['pandas']}"
+        f"python {info['python']}, duckdb {info['duckdb']}, pandas {info['pandas']}; "
+        f"load average {info['load average at start (1 / 5 / 15 min)']} at start"
     )
 
 

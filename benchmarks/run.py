@@ -16,7 +16,16 @@ import time
 from pathlib import Path
 
 from benchmarks import features_bench, ledger_bench
-from benchmarks.common import DOCS_PAGE, SCALES, Context, fmt, machine, machine_line, machine_section, update_page
+from benchmarks.common import (
+    DOCS_PAGE,
+    SCALES,
+    Context,
+    fmt,
+    machine,
+    machine_line,
+    machine_section,
+    update_page,
+)
 
 BENCHMARKS = ("ledger", "features")
 

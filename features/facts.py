@@ -13,13 +13,17 @@ from __future__ import annotations
 
 from features.contract import SETTLEMENT_TOLERANCE
 
+# Amounts are summed as DECIMAL(18,2), days as integers: exact sums do not depend on the order in
+# which parallel threads add them up, so the same ledger always gives the same features to the bit.
+# (Amounts are taken to the cent.)
 # A document's settlement date is the first payment date on which its cumulative payments cover
 # its amount. It is a fact about the document, and point-in-time safe to use as "settled by as_of
 # iff settled_date <= as_of": payments after as_of can only settle it after as_of.
 DOCUMENTS = f"""
 CREATE OR REPLACE TEMP TABLE documents AS
 WITH daily AS (
-    SELECT invoice_id, payment_date, sum(amount) AS amount FROM payments GROUP BY invoice_id, payment_date
+    SELECT invoice_id, payment_date, sum(CAST(amount AS DECIMAL(18, 2))) AS amount
+    FROM payments GROUP BY invoice_id, payment_date
 ), running AS (
     SELECT invoice_id, payment_date,
            sum(amount) OVER (PARTITION BY invoice_id ORDER BY payment_date ROWS UNBOUNDED PRECEDING) AS paid,
@@ -28,12 +32,11 @@ WITH daily AS (
 ), settlement AS (
     SELECT r.invoice_id, min(r.payment_date) AS settled_date, min(r.payment_days) AS payment_days_to_settle
     FROM running r JOIN invoices i ON i.invoice_id = r.invoice_id
-    WHERE r.paid >= i.amount - {SETTLEMENT_TOLERANCE}
+    WHERE r.paid >= CAST(i.amount AS DECIMAL(18, 2)) - {SETTLEMENT_TOLERANCE}
     GROUP BY r.invoice_id
 )
-SELECT i.invoice_id, i.customer_id, i.invoice_date, i.due_date, i.amount,
+SELECT i.invoice_id, i.customer_id, i.invoice_date, i.due_date, CAST(i.amount AS DECIMAL(18, 2)) AS amount,
        i.document_type = 'credit_note' AS is_credit_note,
-       CASE WHEN i.document_type = 'credit_note' THEN -i.amount ELSE i.amount END AS signed_amount,
        s.settled_date, s.payment_days_to_settle
 FROM invoices i LEFT JOIN settlement s ON s.invoice_id = i.invoice_id
 """
@@ -53,7 +56,7 @@ WITH pairs AS (
     FROM documents d JOIN as_of_dates g
       ON d.invoice_date <= g.as_of_date AND (d.settled_date IS NULL OR d.settled_date > g.as_of_date)
 ), paid AS (
-    SELECT o.invoice_id, o.as_of_date, sum(p.amount) AS paid_amount
+    SELECT o.invoice_id, o.as_of_date, sum(CAST(p.amount AS DECIMAL(18, 2))) AS paid_amount
     FROM pairs o JOIN payments p ON p.invoice_id = o.invoice_id AND p.payment_date <= o.as_of_date
     GROUP BY o.invoice_id, o.as_of_date
 ), disputed AS (
@@ -97,7 +100,8 @@ WHERE NOT d.is_credit_note
 
 PAYMENTS = """
 CREATE OR REPLACE TEMP VIEW payments_365d AS
-SELECT d.customer_id, g.as_of_date, p.amount, date_diff('day', p.payment_date, g.as_of_date) AS days_ago
+SELECT d.customer_id, g.as_of_date, CAST(p.amount AS DECIMAL(18, 2)) AS amount,
+       date_diff('day', p.payment_date, g.as_of_date) AS days_ago
 FROM payments p JOIN documents d ON d.invoice_id = p.invoice_id
 JOIN as_of_dates g ON p.payment_date <= g.as_of_date AND p.payment_date > g.as_of_date - INTERVAL 365 DAY
 WHERE NOT d.is_credit_note

@@ -109,16 +109,16 @@ P_HANDOVER = 0.20  # per distressed month (from the third): debt handed over to 
 P_LIMIT_CHANGE, P_LIMIT_CHANGE_DISTRESS = 0.006, 0.06  # per month
 
 # --- Behaviour -----------------------------------------------------------------------------------
-HABIT_MEAN, HABIT_SIGMA = -3.0, 3.0  # a customer's usual days after due date
+HABIT_MEAN, HABIT_SIGMA = -3.0, 2.0  # a customer's usual days after due date
 P_EARLY_PAYER = 0.12  # pays well before due (e.g. for a discount)
-DELAY_PER_RISK = 5.0  # days later per unit of latent risk
-DELAY_NOISE = 4.0
+DELAY_PER_RISK = 6.0  # days later per unit of latent risk
+DELAY_NOISE = 3.0
 P_LATE_SPELL, LATE_SPELL_RISK, LATE_SPELL_DAYS = 0.04, 0.8, 15.0
 # Distress shows from the day it begins (a day in the month before the truth records it): severity
 # 1 - (1 - SEVERITY_START) x exp(-days since onset / SEVERITY_DAYS).
-SEVERITY_START, SEVERITY_DAYS = 0.5, 30.0
-DISTRESS_DELAY, DISTRESS_DELAY_DAYS = 25.0, 15.0  # x severity: days later
-P_WITHHOLD = 0.5  # x severity: invoices left unpaid until the distress ends (never paid on default)
+SEVERITY_START, SEVERITY_DAYS = 0.7, 30.0
+DISTRESS_DELAY, DISTRESS_DELAY_DAYS = 30.0, 15.0  # x severity: days later
+P_WITHHOLD = 0.6  # x severity: invoices left unpaid until the distress ends (never paid on default)
 CATCH_UP_DAYS = 30  # withheld invoices are paid 0-30 days after a recovery
 ORDER_CUT = 0.5  # x severity: share of orders not placed
 P_PARTIAL, P_PARTIAL_DISTRESS = 0.03, 0.45
@@ -445,29 +445,28 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     del amount
     due_day = inv_day + terms[inv_cust]
 
-    # Payment behaviour: from the customer's state in the month the invoice falls due.
+    # Payment behaviour: the habit and latent risk in the month the invoice falls due set the day the
+    # customer would pay; distress at that day postpones the payment, or holds it back altogether.
     say(f"payments for {n_inv:,} documents")
-    due_cell = inv_cust * n_months + np.minimum(months.index(due_day), n_months - 1)
-    risk_due = risk.ravel()[due_cell]
-    sev_due = severity(due_cell, due_day)
-    recovery_due = recovery_of.ravel()[due_cell]
-    del due_cell
+    due_month = np.minimum(months.index(due_day), n_months - 1)
+    risk_due = risk.ravel()[inv_cust * n_months + due_month]
     risk_inv = risk.ravel()[inv_cust * n_months + inv_month]
     early = rng.random(n) < P_EARLY_PAYER
     habit = np.where(early, -rng.uniform(0.3, 0.8, n) * terms, HABIT_MEAN + HABIT_SIGMA * rng.standard_normal(n))
     delay = habit[inv_cust] + DELAY_PER_RISK * risk_due + DELAY_NOISE * rng.standard_normal(n_inv)
     spell = rng.random(n_inv) < np.minimum(P_LATE_SPELL * np.exp(LATE_SPELL_RISK * risk_due), 0.6)
     delay += spell * rng.exponential(LATE_SPELL_DAYS, n_inv)
-    delay += sev_due * (DISTRESS_DELAY + rng.exponential(DISTRESS_DELAY_DAYS, n_inv))
-    due_moy = months.moy[np.minimum(months.index(due_day), n_months - 1)]
-    delay += 3.0 * np.isin(due_moy, (7, 11))  # August and December
+    delay += 3.0 * np.isin(months.moy[due_month], (7, 11))  # August and December
     pay_day = np.maximum(due_day + np.round(delay).astype(np.int64), inv_day)
-    del delay, spell, due_moy
+    del delay, spell, due_month
+    pay_cell = inv_cust * n_months + np.clip(months.index(pay_day), 0, n_months - 1)
+    sev_pay = severity(pay_cell, pay_day)
+    pay_day += np.round(sev_pay * (DISTRESS_DELAY + rng.exponential(DISTRESS_DELAY_DAYS, n_inv))).astype(np.int64)
     # some invoices are not paid at all while the distress lasts: after a recovery, or never
-    withheld = ~is_credit_note & (rng.random(n_inv) < P_WITHHOLD * sev_due)
-    catch_up = recovery_due + rng.integers(0, CATCH_UP_DAYS + 1, n_inv)
+    withheld = ~is_credit_note & (rng.random(n_inv) < P_WITHHOLD * sev_pay)
+    catch_up = recovery_of.ravel()[pay_cell] + rng.integers(0, CATCH_UP_DAYS + 1, n_inv)
     pay_day = np.where(withheld, np.maximum(pay_day, catch_up), pay_day)
-    del withheld, catch_up, recovery_due
+    del withheld, catch_up, pay_cell
 
     # Disputes: more for risky and distressed customers; the invoice is paid after resolution.
     p_dispute = np.minimum(P_DISPUTE * np.exp(DISPUTE_RISK * risk_inv) * (1 + DISPUTE_DISTRESS * sev_inv), 0.5)
@@ -488,9 +487,9 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     cn_cents = np.maximum(np.round(cents[cn_from] * rng.uniform(0.05, 0.5, cn_from.size)), 1).astype(np.int64)
 
     # Instalments: partial payers pay in 2-3 parts, the first on the payment day.
-    partial = rng.random(n_inv) < np.minimum(P_PARTIAL + P_PARTIAL_DISTRESS * sev_due + 0.02 * np.maximum(risk_due, 0), 0.7)
+    partial = rng.random(n_inv) < np.minimum(P_PARTIAL + P_PARTIAL_DISTRESS * sev_pay + 0.02 * np.maximum(risk_due, 0), 0.7)
     parts = np.where(partial, np.where(rng.random(n_inv) < 0.6, 2, 3), 1)
-    del partial, risk_due, sev_due
+    del partial, risk_due, sev_pay
     payable = np.flatnonzero(~is_credit_note)
     parts_p = parts[payable]
     split = _split_cents(cents[payable], parts_p, rng)

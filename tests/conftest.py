@@ -10,6 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from features.labels import LabelConfig
+from features.load import load_ledger
+from features.pipeline import build_feature_table, month_ends
+from features.sample import SampleConfig, generate_portfolio, write_portfolio
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("TRADECREDIT_SHARED_DATA", REPO.parent / "shared" / "data"))
 PG_ADMIN_URL = os.environ.get("TRADECREDIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -88,3 +93,37 @@ def pg_url():
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+SAMPLE_REFERENCE = dt.date(2027, 6, 1)
+
+
+@pytest.fixture(scope="session")
+def sample_ledger_dir(tmp_path_factory):
+    """Return a folder holding a 1,500-customer, 5-year sample ledger as Parquet (truth included)."""
+    folder = tmp_path_factory.mktemp("sample") / "ledger"
+    write_portfolio(generate_portfolio(SampleConfig(customers=1500, years=5, seed=11)), folder, "parquet")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def sample_ledger(sample_ledger_dir):
+    return load_ledger(sample_ledger_dir, reference_date=SAMPLE_REFERENCE)[0]
+
+
+@pytest.fixture(scope="session")
+def feature_table(sample_ledger):
+    dates = month_ends(dt.date(2022, 6, 1), dt.date(2026, 12, 31))
+    return build_feature_table(sample_ledger, dates, LabelConfig()).to_pandas()
+
+
+@pytest.fixture(scope="session")
+def registry(feature_table, tmp_path_factory):
+    """Return (tracking URI, default outcome, late-payment outcome): both models trained and champions."""
+    from training.config import load_config
+    from training.train import train_and_register
+
+    uri = f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+    default = train_and_register(feature_table, load_config(None, target="default_12m"), uri=uri, source="sample")
+    late = train_and_register(feature_table, load_config(None, target="late_payment_90d"), uri=uri, source="sample")
+    return uri, default, late

@@ -191,3 +191,9 @@ def test_catalogue_is_complete_and_named_features_are_present():
 
 def test_month_ends():
     assert month_ends(d("2023-11-15"), d("2024-02-29")) == [d("2023-11-30"), d("2023-12-31"), d("2024-01-31"), d("2024-02-29")]
+
+
+def test_the_same_ledger_gives_the_same_features_to_the_bit(sample_ledger):
+    dates = [d("2024-06-30"), d("2025-12-31")]
+    first, second = build_features(sample_ledger, dates), build_features(sample_ledger, dates)
+    assert first.equals(second)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 
 import numpy as np
@@ -10,10 +9,6 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from features.labels import LabelConfig
-from features.pipeline import build_feature_table, month_ends
-from features.sample import SampleConfig, generate_portfolio
-from features.validate import frames_to_raw, validate_ledger
 from tradecredit.cli import main
 from training.config import load_config
 from training.dataset import DatasetError, feature_spec, population, split_out_of_time
@@ -22,25 +17,13 @@ from training.tracking import load_packaged
 from training.train import train_and_register
 
 
-@pytest.fixture(scope="session")
-def sample_ledger():
-    tables = generate_portfolio(SampleConfig(customers=1500, years=5, seed=11))
-    frames = {k: v for k, v in tables.items() if not k.startswith("_")}
-    return validate_ledger(frames_to_raw(frames), source="sample", reference_date=dt.date(2027, 6, 1),
-                           allow_quarantine=False).ledger
+@pytest.fixture
+def trained(registry):
+    uri, default, _ = registry
+    from training.tracking import connect
 
-
-@pytest.fixture(scope="session")
-def feature_table(sample_ledger):
-    dates = month_ends(dt.date(2022, 6, 1), dt.date(2026, 12, 31))
-    return build_feature_table(sample_ledger, dates, LabelConfig()).to_pandas()
-
-
-@pytest.fixture(scope="session")
-def trained(feature_table, tmp_path_factory):
-    uri = f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
-    config = load_config(None, target="default_12m")
-    return train_and_register(feature_table, config, uri=uri, source="sample"), uri, config
+    connect(uri)
+    return default, uri, default.fit.config
 
 
 def test_out_of_time_split_embargoes_the_label_window(feature_table):

@@ -28,7 +28,11 @@ FEATURES = [
              "Most days late of any invoice settled in the last year."),
     _settled("amount_weighted_days_late_365d", "sum(days_late * amount) / nullif(sum(amount), 0)", "days", "365d", R,
              "Days beyond terms weighted by invoice amount, over invoices settled in the last year."),
-    _settled("stddev_days_late_365d", "stddev_samp(days_after_due)", "days", "365d", R,
+    # The sample standard deviation from exact integer sums: a float online update would depend on
+    # the order threads combine rows in.
+    _settled("stddev_days_late_365d",
+             "sqrt(CAST(count(*) * sum(days_after_due * days_after_due) - sum(days_after_due) * sum(days_after_due)"
+             " AS DOUBLE) / nullif(count(*) * (count(*) - 1), 0))", "days", "365d", R,
              "Spread of settlement date minus due date over the last year: low means a regular payer."),
     _settled("avg_days_to_pay_365d", "avg(days_to_pay)", "days", "365d", R,
              "Mean days from invoice date to settlement over invoices settled in the last year."),
