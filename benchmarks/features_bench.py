@@ -189,17 +189,22 @@ def run(ctx: Context, machine_line: str) -> Result:
         [
             f"## {NAME}",
             "",
-            "`features.pipeline.build_features` (DuckDB) on the ledger of the `ledger` benchmark: one as-of snapshot "
-            "(the ledger's last day) and a 12-month panel (the 12 month-ends of its last year), the whole catalogue; "
-            "against `benchmarks/pandas_reference.py`, a plain pandas implementation (per as-of date: filter, "
-            "group by, merge; settlement dates from cumulative payments) of 18 of the features: "
-            "open_amount, overdue_amount, the six aging buckets, max_days_past_due_open, invoice_count_90d, "
-            "invoice_amount_90d, invoice_amount_365d, avg_days_late_365d, share_paid_over_30d_late_365d, "
-            "credit_limit_utilisation, dso_90d, days_since_last_payment, customer_tenure_days.",
+            (
+                "`features.pipeline.build_features` (DuckDB) on the ledger of the `ledger` benchmark: one as-of snapshot "
+                "(the ledger's last day) and a 12-month panel (the 12 month-ends of its last year), the whole catalogue; "
+                "against `benchmarks/pandas_reference.py`, a plain pandas implementation (per as-of date: filter, "
+                "group by, merge; settlement dates from cumulative payments) of 18 of the features: "
+                "open_amount, overdue_amount, the six aging buckets, max_days_past_due_open, invoice_count_90d, "
+                "invoice_amount_90d, invoice_amount_365d, avg_days_late_365d, share_paid_over_30d_late_365d, "
+                "credit_limit_utilisation, dso_90d, days_since_last_payment, customer_tenure_days."
+            ),
             "",
-            "Each row is its own process: it loads the ledger with `load_ledger` (the **load** column), converts the "
-            "three tables the reference needs to pandas (**to pandas**, pandas only; **load peak** is the process's "
-            f"peak memory up to there), then runs the timed **feature step**. {peak_words}. The memory goal is judged on the step peak.",
+            (
+                "Each row is its own process: it loads the ledger with `load_ledger` (the **load** column), converts the "
+                "three tables the reference needs to pandas (**to pandas**, pandas only; **load peak** is the process's "
+                f"peak memory up to there), then runs the timed **feature step**. {peak_words}. "
+                "The memory goal is judged on the step peak."
+            ),
             "",
             f"- scale: {ctx.scale.describe()}; snapshot {ctx.scale.snapshot_date}; panel {dates[0]} .. {dates[-1]}",
             f"- run: {machine_line}",

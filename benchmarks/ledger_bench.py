@@ -90,8 +90,10 @@ def run(ctx: Context, generated: dict, machine_line: str) -> Result:
         (
             "generate + write Parquet",
             generated,
-            f"generate {fmt(generated['generate_s'], 's')}, write {fmt(generated['write_s'], 's')}, "
-            f"{generated['parquet_bytes'] / 1e6:,.0f} MB of Parquet",
+            (
+                f"generate {fmt(generated['generate_s'], 's')}, write {fmt(generated['write_s'], 's')}, "
+                f"{generated['parquet_bytes'] / 1e6:,.0f} MB of Parquet"
+            ),
         ),
         (
             "load + validate (load_ledger)",
@@ -121,10 +123,12 @@ def run(ctx: Context, generated: dict, machine_line: str) -> Result:
         [
             f"## {NAME}",
             "",
-            "Generate the sample portfolio (`features.sample.generate_portfolio`) and write it as Parquet "
-            "(`write_portfolio(..., fmt=\"parquet\")`, into a temporary folder); then read it back and validate it "
-            "with `features.load.load_ledger` (reference date: the day after the ledger). Each step runs in its own "
-            "process; peak memory is that process's `ru_maxrss`.",
+            (
+                "Generate the sample portfolio (`features.sample.generate_portfolio`) and write it as Parquet "
+                "(`write_portfolio(..., fmt=\"parquet\")`, into a temporary folder); then read it back and validate it "
+                "with `features.load.load_ledger` (reference date: the day after the ledger). Each step runs in its own "
+                "process; peak memory is that process's `ru_maxrss`."
+            ),
             "",
             f"- scale: {ctx.scale.describe()} (from 2022-01-01)",
             f"- rows: {counts}",

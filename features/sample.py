@@ -111,9 +111,11 @@ P_LIMIT_CHANGE, P_LIMIT_CHANGE_DISTRESS = 0.006, 0.06  # per month
 # --- Behaviour -----------------------------------------------------------------------------------
 HABIT_MEAN, HABIT_SIGMA = -3.0, 2.0  # a customer's usual days after due date
 P_EARLY_PAYER = 0.12  # pays well before due (e.g. for a discount)
+# Habitually slow payers (more likely the riskier the customer at heart) pay 20-45 days late, every time.
+P_SLOW_PAYER, SLOW_PAYER_RISK, SLOW_PAYER_DAYS = 0.04, 0.8, (20.0, 45.0)
 DELAY_PER_RISK = 6.0  # days later per unit of latent risk
-DELAY_NOISE = 3.0
-P_LATE_SPELL, LATE_SPELL_RISK, LATE_SPELL_DAYS = 0.04, 0.8, 15.0
+DELAY_NOISE = 2.5
+P_LATE_SPELL, LATE_SPELL_RISK, LATE_SPELL_DAYS, LATE_SPELL_MAX = 0.02, 0.5, 12.0, 0.2
 # Distress shows from the day it begins (a day in the month before the truth records it): severity
 # 1 - (1 - SEVERITY_START) x exp(-days since onset / SEVERITY_DAYS).
 SEVERITY_START, SEVERITY_DAYS = 0.7, 30.0
@@ -122,7 +124,7 @@ P_WITHHOLD = 0.6  # x severity: invoices left unpaid until the distress ends (ne
 CATCH_UP_DAYS = 30  # withheld invoices are paid 0-30 days after a recovery
 ORDER_CUT = 0.5  # x severity: share of orders not placed
 P_PARTIAL, P_PARTIAL_DISTRESS = 0.03, 0.45
-P_DISPUTE, DISPUTE_RISK, DISPUTE_DISTRESS = 0.024, 0.35, 3.0
+P_DISPUTE, DISPUTE_RISK, DISPUTE_DISTRESS = 0.022, 0.5, 5.0
 P_CREDITED = 0.45
 P_CREDIT_NOTE = 0.018  # stand-alone credit notes (returns, rebates), share of documents
 RATINGS = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC")
@@ -452,9 +454,11 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     risk_due = risk.ravel()[inv_cust * n_months + due_month]
     risk_inv = risk.ravel()[inv_cust * n_months + inv_month]
     early = rng.random(n) < P_EARLY_PAYER
+    slow = ~early & (rng.random(n) < np.minimum(P_SLOW_PAYER * np.exp(SLOW_PAYER_RISK * (base - base.mean())), 0.5))
     habit = np.where(early, -rng.uniform(0.3, 0.8, n) * terms, HABIT_MEAN + HABIT_SIGMA * rng.standard_normal(n))
+    habit = np.where(slow, rng.uniform(*SLOW_PAYER_DAYS, n), habit)
     delay = habit[inv_cust] + DELAY_PER_RISK * risk_due + DELAY_NOISE * rng.standard_normal(n_inv)
-    spell = rng.random(n_inv) < np.minimum(P_LATE_SPELL * np.exp(LATE_SPELL_RISK * risk_due), 0.6)
+    spell = rng.random(n_inv) < np.minimum(P_LATE_SPELL * np.exp(LATE_SPELL_RISK * risk_due), LATE_SPELL_MAX)
     delay += spell * rng.exponential(LATE_SPELL_DAYS, n_inv)
     delay += 3.0 * np.isin(months.moy[due_month], (7, 11))  # August and December
     pay_day = np.maximum(due_day + np.round(delay).astype(np.int64), inv_day)

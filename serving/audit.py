@@ -29,11 +29,12 @@ class AuditLog:
                 "as_of_date": str(row["as_of_date"]),
                 "model": f"{row['model_name']}/{row['model_version']}",
                 "late_payment_model": f"{row['late_payment_model_name']}/{row['late_payment_model_version']}"
-                if row["late_payment_model_name"] else None,
+                if isinstance(row["late_payment_model_name"], str) else None,
                 "pd_12m": row["pd_12m"],
                 "risk_grade": int(row["risk_grade"]),
                 "late_payment_prob_90d": None if pd.isna(row["late_payment_prob_90d"]) else row["late_payment_prob_90d"],
-                "reasons": [row[f"reason_{i}_feature"] for i in range(1, MAX_REASONS + 1) if row[f"reason_{i}_feature"]],
+                "reasons": [row[f"reason_{i}_feature"] for i in range(1, MAX_REASONS + 1)
+                            if isinstance(row[f"reason_{i}_feature"], str)],
                 "current_credit_limit": None if pd.isna(row["current_credit_limit"]) else row["current_credit_limit"],
                 "recommended_credit_limit": row["recommended_credit_limit"],
             }, sort_keys=True))

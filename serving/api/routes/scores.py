@@ -32,12 +32,12 @@ def _optional(value):
 def to_customer_score(row: dict) -> CustomerScore:
     reasons = [
         Reason(
-            feature=row[f"reason_{i}_feature"], value=row[f"reason_{i}_value"],
+            feature=row[f"reason_{i}_feature"], value=_optional(row[f"reason_{i}_value"]),
             contribution=row[f"reason_{i}_contribution"], text_en=row[f"reason_{i}_text_en"],
             text_zh=row[f"reason_{i}_text_zh"],
         )
         for i in range(1, MAX_REASONS + 1)
-        if row[f"reason_{i}_feature"]
+        if isinstance(row[f"reason_{i}_feature"], str)  # an empty slot reads back as NaN
     ]
     return CustomerScore(
         customer_id=row["customer_id"], as_of_date=row["as_of_date"], pd_12m=row["pd_12m"],
@@ -48,8 +48,8 @@ def to_customer_score(row: dict) -> CustomerScore:
             change=row["limit_change"], reasons=row["limit_reasons"],
         ),
         model_name=row["model_name"], model_version=row["model_version"],
-        late_payment_model_name=row["late_payment_model_name"],
-        late_payment_model_version=row["late_payment_model_version"],
+        late_payment_model_name=_optional(row["late_payment_model_name"]),
+        late_payment_model_version=_optional(row["late_payment_model_version"]),
     )
 
 
