@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO := demo
 STAMP := $(VENV)/.installed
+DEMO_REFERENCE := 2027-06-30
 
 .PHONY: demo test install docs clean benchmark
 
@@ -17,9 +18,23 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The main job end to end on embedded defaults: ledger -> validation -> features -> two models in
+# MLflow (SQLite + ./mlruns inside demo/) -> an explained, limit-advised portfolio.
 demo: $(STAMP)
-	$(BIN)/tradecredit sample --out $(DEMO)/ledger --customers 2000 --years 3 --seed 42
-	$(BIN)/tradecredit validate --ledger $(DEMO)/ledger --reference-date 2025-01-01 --quarantine $(DEMO)/quarantine
+	mkdir -p $(DEMO)
+	cd $(DEMO) && ../$(BIN)/tradecredit sample --out ledger --customers 3000 --years 5 --seed 42 --format parquet
+	cd $(DEMO) && ../$(BIN)/tradecredit validate --ledger ledger --reference-date $(DEMO_REFERENCE) --quarantine quarantine
+	cd $(DEMO) && ../$(BIN)/tradecredit features --ledger ledger --monthly 2022-06-30 2026-12-31 --with-labels \
+		--reference-date $(DEMO_REFERENCE) --out features.parquet
+	cd $(DEMO) && ../$(BIN)/tradecredit train --features features.parquet --label default_12m
+	cd $(DEMO) && ../$(BIN)/tradecredit train --features features.parquet --label late_payment_90d
+	cd $(DEMO) && ../$(BIN)/tradecredit score --ledger ledger --as-of 2026-12-31 --reference-date $(DEMO_REFERENCE) \
+		--out scores.parquet --show 5
+	@echo
+	@echo "Explained scores: $(DEMO)/scores.parquet (manifest beside it). Start the API with:"
+	@echo "  cd $(DEMO) && TRADECREDIT_API_KEYS=choose-a-long-secret-key TRADECREDIT_LEDGER=ledger \\"
+	@echo "    TRADECREDIT_REFERENCE_DATE=$(DEMO_REFERENCE) ../$(BIN)/tradecredit serve --port 8000"
+	@echo "  then: curl -H 'X-API-Key: choose-a-long-secret-key' 'http://127.0.0.1:8000/v1/customers/C000001/score?as_of=2026-12-31'"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

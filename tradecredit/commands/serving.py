@@ -34,10 +34,11 @@ def _terminate_cleanly() -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Parquet file to write.")
 @click.option("--limit-policy", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Limit policy (TOML).")
 @click.option("--chunk-size", default=10_000, show_default=True, type=click.IntRange(min=1))
+@click.option("--show", default=0, type=click.IntRange(min=0), help="Print the N riskiest customers with reasons.")
 @click.option("--tracking-uri", help="MLflow tracking URI. Default: $MLFLOW_TRACKING_URI, else ./mlflow.db.")
 @quarantine_option
 @reference_date_option
-def score(ledger_source, as_of, model_uri, late_uri, out, limit_policy, chunk_size, tracking_uri, quarantine_dir,
+def score(ledger_source, as_of, model_uri, late_uri, out, limit_policy, chunk_size, show, tracking_uri, quarantine_dir,
           reference_date) -> None:
     """Score the whole portfolio: PD, grade, reasons, late-payment probability and limit advice.
 
@@ -66,6 +67,25 @@ def score(ledger_source, as_of, model_uri, late_uri, out, limit_policy, chunk_si
     skipped = ", ".join(f"{n:,} {why}" for why, n in result.skipped.items() if n)
     click.echo(f"{result.scored:,} customers scored into {result.out} (manifest {result.manifest})"
                + (f"; skipped: {skipped}" if skipped else ""))
+    if show:
+        _print_riskiest(result.out, show)
+
+
+def _print_riskiest(path: Path, n: int) -> None:
+    import pandas as pd
+
+    scores = pd.read_parquet(path)
+    riskiest = scores[~scores["in_default_at_as_of"]].nlargest(n, "pd_12m")
+    click.echo(f"\nThe {len(riskiest)} riskiest customers not yet in default:")
+    for row in riskiest.itertuples():
+        late = "" if pd.isna(row.late_payment_prob_90d) else f", late payment {row.late_payment_prob_90d:.0%}"
+        limit = "no limit" if pd.isna(row.current_credit_limit) else f"{row.current_credit_limit:,.0f}"
+        click.echo(f"{row.customer_id}: PD {row.pd_12m:.1%}, grade {row.risk_grade}{late}; "
+                   f"limit {limit} -> {row.recommended_credit_limit:,.0f}")
+        for i in range(1, 4):
+            text = getattr(row, f"reason_{i}_text_en")
+            if isinstance(text, str):
+                click.echo(f"    - {text}")
 
 
 @click.command()

@@ -34,7 +34,8 @@ def training_table(ledger_source, features_file, label, monthly, config, quarant
         if label not in table.columns:
             raise click.ClickException(f"{features_file}: no column {label!r}")
         if label != config.target:
-            table = table.rename(columns={label: config.target})
+            # the modeller's own outcome column stands in for the target's
+            table = table.drop(columns=[config.target], errors="ignore").rename(columns={label: config.target})
         return table, str(features_file), None
     from features.pipeline import build_feature_table, month_ends
 
@@ -90,6 +91,8 @@ def train(ledger_source, features_file, label, target, monthly, config_file, exp
     from training.tracking import tracking_uri as resolve_uri
     from training.train import train_and_register
 
+    if target is None and label in TARGET_CHOICE.choices:
+        target = label
     try:
         config = load_config(config_file, target=target, experiment=experiment, seed=seed)
         if split_method:
