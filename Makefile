@@ -40,7 +40,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 docs: $(STAMP)
-	$(BIN)/python -m features.contract > docs/ledger-contract.md
+	$(BIN)/python -m features.docs docs
 
 benchmark: $(STAMP)
 	$(BIN)/python -m benchmarks.run

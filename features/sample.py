@@ -112,19 +112,19 @@ P_LIMIT_CHANGE, P_LIMIT_CHANGE_DISTRESS = 0.006, 0.06  # per month
 HABIT_MEAN, HABIT_SIGMA = -3.0, 2.0  # a customer's usual days after due date
 P_EARLY_PAYER = 0.12  # pays well before due (e.g. for a discount)
 # Habitually slow payers (more likely the riskier the customer at heart) pay 20-45 days late, every time.
-P_SLOW_PAYER, SLOW_PAYER_RISK, SLOW_PAYER_DAYS = 0.04, 0.8, (20.0, 45.0)
+P_SLOW_PAYER, SLOW_PAYER_RISK, SLOW_PAYER_DAYS = 0.0, 0.8, (20.0, 45.0)
 DELAY_PER_RISK = 6.0  # days later per unit of latent risk
 DELAY_NOISE = 2.5
 P_LATE_SPELL, LATE_SPELL_RISK, LATE_SPELL_DAYS, LATE_SPELL_MAX = 0.02, 0.5, 12.0, 0.2
 # Distress shows from the day it begins (a day in the month before the truth records it): severity
 # 1 - (1 - SEVERITY_START) x exp(-days since onset / SEVERITY_DAYS).
-SEVERITY_START, SEVERITY_DAYS = 0.7, 30.0
+SEVERITY_START, SEVERITY_DAYS = 0.8, 30.0
 DISTRESS_DELAY, DISTRESS_DELAY_DAYS = 30.0, 15.0  # x severity: days later
-P_WITHHOLD = 0.6  # x severity: invoices left unpaid until the distress ends (never paid on default)
+P_WITHHOLD = 0.8  # x severity: invoices left unpaid until the distress ends (never paid on default)
 CATCH_UP_DAYS = 30  # withheld invoices are paid 0-30 days after a recovery
 ORDER_CUT = 0.5  # x severity: share of orders not placed
 P_PARTIAL, P_PARTIAL_DISTRESS = 0.03, 0.45
-P_DISPUTE, DISPUTE_RISK, DISPUTE_DISTRESS = 0.022, 0.5, 5.0
+P_DISPUTE, DISPUTE_RISK, DISPUTE_DISTRESS = 0.014, 0.8, 5.0
 P_CREDITED = 0.45
 P_CREDIT_NOTE = 0.018  # stand-alone credit notes (returns, rebates), share of documents
 RATINGS = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC")
