@@ -9,6 +9,7 @@ import os
 import platform
 import re
 import resource
+import subprocess
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -104,6 +105,7 @@ class StepPeak:
 
     def __init__(self) -> None:
         self.exact = False
+        self.start_bytes: int | None = None  # resident memory when the step started
 
     def start(self) -> None:
         gc.collect()
@@ -113,16 +115,20 @@ class StepPeak:
             self.exact = True
         except OSError:
             self.exact = False
+        self.start_bytes = _status_bytes("VmRSS")
 
     def bytes(self) -> int:
-        if self.exact:
-            try:
-                status = Path("/proc/self/status").read_text()
-                kib = int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE).group(1))
-                return kib * 1024
-            except (OSError, AttributeError):
-                pass
-        return process_peak_bytes()
+        peak = _status_bytes("VmHWM") if self.exact else None
+        return peak if peak is not None else process_peak_bytes()
+
+
+def _status_bytes(field: str) -> int | None:
+    """A memory figure of /proc/self/status (VmRSS, VmHWM) in bytes; None where there is none."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(re.search(rf"^{field}:\s+(\d+) kB", status, re.MULTILINE).group(1)) * 1024
+    except (OSError, AttributeError):
+        return None
 
 
 # --- Goals and tables ----------------------------------------------------------------------------
@@ -222,6 +228,11 @@ def machine(today: dt.date) -> dict[str, str]:
         load = " / ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
         load = "unknown"
+    commit = _git("rev-parse", "--short", "HEAD")
+    if commit != "unknown" and subprocess.run(
+        ["git", "diff", "--quiet", "HEAD", "--"], cwd=REPO, capture_output=True, check=False
+    ).returncode:
+        commit += " with uncommitted changes"
     return {
         "date": today.isoformat(),
         "cores (nproc)": str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()),
@@ -233,7 +244,17 @@ def machine(today: dt.date) -> dict[str, str]:
         "pyarrow": _version("pyarrow"),
         "numpy": _version("numpy"),
         "load average at start (1 / 5 / 15 min)": load,
+        "git commit": commit,
     }
+
+
+def _git(*args: str) -> str:
+    """Output of a read-only git command in the repository, or "unknown"."""
+    try:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
+    except OSError:
+        return "unknown"
+    return done.stdout.strip() if done.returncode == 0 else "unknown"
 
 
 def _version(package: str) -> str:
@@ -247,7 +268,7 @@ def machine_line(info: dict[str, str]) -> str:
     return (
         f"{info['date']}, {info['cores (nproc)']} cores ({info['CPU']}), {info['memory']}, "
         f"python {info['python']}, duckdb {info['duckdb']}, pandas {info['pandas']}; "
-        f"load average {info['load average at start (1 / 5 / 15 min)']} at start"
+        f"load average {info['load average at start (1 / 5 / 15 min)']} at start; commit {info['git commit']}"
     )
 
 

@@ -70,6 +70,7 @@ def duckdb_child(folder: str, reference_date: dt.date, dates: Sequence[dt.date],
         "seconds": seconds,
         "step_peak": step_peak,
         "step_peak_exact": meter.exact,
+        "step_start": meter.start_bytes,
         "peak": process_peak,
         "rows": table.num_rows,
         "features": table.num_columns - 2,
@@ -101,6 +102,7 @@ def pandas_child(folder: str, reference_date: dt.date, dates: Sequence[dt.date],
         "seconds": seconds,
         "step_peak": step_peak,
         "step_peak_exact": meter.exact,
+        "step_start": meter.start_bytes,
         "peak": process_peak,
         "rows": len(table),
         "features": len(FEATURES),
@@ -146,7 +148,10 @@ def run(ctx: Context, machine_line: str) -> Result:
         ("pandas", "snapshot"): "pandas reference, snapshot",
         ("pandas", "panel"): "pandas reference, 12-month panel",
     }
-    header = ["step", "features", "rows", "load", "to pandas", "load peak", "feature step", "step peak", "process peak"]
+    header = [
+        "step", "features", "rows", "load", "to pandas", "load peak", "feature step", "step start", "step peak",
+        "process peak",
+    ]
     rows = [
         [
             labels[key],
@@ -156,6 +161,7 @@ def run(ctx: Context, machine_line: str) -> Result:
             fmt(m.get("convert_s"), "s"),
             fmt(m["load_peak"], "GB"),
             fmt(m["seconds"], "s"),
+            fmt(m["step_start"], "GB"),
             fmt(m["step_peak"], "GB"),
             fmt(m["peak"], "GB"),
         ]
@@ -179,8 +185,9 @@ def run(ctx: Context, machine_line: str) -> Result:
     peak_words = (
         "**step peak** is the peak resident memory during the feature step alone (the high-water mark is reset "
         "through `/proc/self/clear_refs` after loading, so it counts the ledger held in memory and whatever the "
-        "load left allocated, plus what the step adds); **process peak** is the peak of the whole child "
-        "process, load included (`ru_maxrss`)"
+        "load left allocated, plus what the step adds; **step start** is the resident memory when the step "
+        "began, so step peak minus step start is what the step added); **process peak** is the peak of the "
+        "whole child process, load included (`ru_maxrss`)"
         if exact
         else "**step peak** could not be separated from the load on this machine and equals the process peak "
         "(`ru_maxrss`), load included"
@@ -209,7 +216,7 @@ def run(ctx: Context, machine_line: str) -> Result:
             f"- scale: {ctx.scale.describe()}; snapshot {ctx.scale.snapshot_date}; panel {dates[0]} .. {dates[-1]}",
             f"- run: {machine_line}",
             "",
-            markdown_table(header, rows, right=(1, 2, 3, 4, 5, 6, 7, 8)),
+            markdown_table(header, rows, right=(1, 2, 3, 4, 5, 6, 7, 8, 9)),
             "",
             markdown_table(goal_header, goal_rows, right=(2,)),
             "",

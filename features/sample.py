@@ -114,7 +114,9 @@ P_EARLY_PAYER = 0.12  # pays well before due (e.g. for a discount)
 # Habitually slow payers (more likely the riskier the customer at heart) pay 20-45 days late, every time.
 P_SLOW_PAYER, SLOW_PAYER_RISK, SLOW_PAYER_DAYS = 0.0, 0.8, (20.0, 45.0)
 DELAY_PER_RISK = 6.0  # days later per unit of latent risk
-DELAY_NOISE = 2.5
+# the riskiest customers are habitually slow: + DELAY_CONVEX x (risk - 1)^2 days above a risk of 1
+DELAY_CONVEX = 3.0
+DELAY_NOISE = 2.0
 P_LATE_SPELL, LATE_SPELL_RISK, LATE_SPELL_DAYS, LATE_SPELL_MAX = 0.02, 0.5, 12.0, 0.2
 # Distress shows from the day it begins (a day in the month before the truth records it): severity
 # 1 - (1 - SEVERITY_START) x exp(-days since onset / SEVERITY_DAYS).
@@ -122,9 +124,10 @@ SEVERITY_START, SEVERITY_DAYS = 0.8, 30.0
 DISTRESS_DELAY, DISTRESS_DELAY_DAYS = 30.0, 15.0  # x severity: days later
 P_WITHHOLD = 0.8  # x severity: invoices left unpaid until the distress ends (never paid on default)
 CATCH_UP_DAYS = 30  # withheld invoices are paid 0-30 days after a recovery
-ORDER_CUT = 0.5  # x severity: share of orders not placed
+# x severity: a distressed customer buys hand to mouth, in more and smaller orders (less in all)
+ORDER_SPLIT, ORDER_SHRINK = 0.5, 0.5
 P_PARTIAL, P_PARTIAL_DISTRESS = 0.03, 0.45
-P_DISPUTE, DISPUTE_RISK, DISPUTE_DISTRESS = 0.014, 0.8, 5.0
+P_DISPUTE, DISPUTE_RISK, DISPUTE_DISTRESS = 0.016, 0.8, 5.0
 P_CREDITED = 0.45
 P_CREDIT_NOTE = 0.018  # stand-alone credit notes (returns, rebates), share of documents
 RATINGS = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC")
@@ -422,6 +425,7 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
         np.minimum(default_month, _NEVER)[:, None] >= np.arange(n_months)[None, :]
     )
     lam = rate[:, None] * sales_season[industry][:, months.moy] * active
+    lam *= np.where(onset_of < _NEVER, 1 + ORDER_SPLIT, 1.0)  # thinned below to 1 + ORDER_SPLIT x severity
     counts = rng.poisson(lam.T).ravel()  # month-major
     del lam, active
     cell = np.repeat(np.arange(n_months * n, dtype=np.int64), counts)
@@ -436,11 +440,14 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     inv_cust, inv_month, inv_day = inv_cust[keep], inv_month[keep], inv_day[keep]
     # a distressed customer orders less
     sev_inv = severity(inv_cust * n_months + inv_month, inv_day)
-    keep = rng.random(inv_cust.size) >= ORDER_CUT * sev_inv
+    distress_month = onset_of.ravel()[inv_cust * n_months + inv_month] < _NEVER
+    keep = ~distress_month | (rng.random(inv_cust.size) * (1 + ORDER_SPLIT) < 1 + ORDER_SPLIT * sev_inv)
+    del distress_month
     inv_cust, inv_month, inv_day, sev_inv = inv_cust[keep], inv_month[keep], inv_day[keep], sev_inv[keep]
     del keep
     n_inv = inv_cust.size
     amount = mean_amount[inv_cust] * np.exp(INVOICE_AMOUNT_SIGMA * rng.standard_normal(n_inv) - INVOICE_AMOUNT_SIGMA**2 / 2)
+    amount *= 1 - ORDER_SHRINK * sev_inv
     is_credit_note = rng.random(n_inv) < P_CREDIT_NOTE
     amount = np.where(is_credit_note, amount * rng.uniform(0.05, 0.4, n_inv), amount)
     cents = np.maximum(np.round(amount * 100), MIN_AMOUNT * 100).astype(np.int64)
@@ -457,7 +464,8 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     slow = ~early & (rng.random(n) < np.minimum(P_SLOW_PAYER * np.exp(SLOW_PAYER_RISK * (base - base.mean())), 0.5))
     habit = np.where(early, -rng.uniform(0.3, 0.8, n) * terms, HABIT_MEAN + HABIT_SIGMA * rng.standard_normal(n))
     habit = np.where(slow, rng.uniform(*SLOW_PAYER_DAYS, n), habit)
-    delay = habit[inv_cust] + DELAY_PER_RISK * risk_due + DELAY_NOISE * rng.standard_normal(n_inv)
+    delay = habit[inv_cust] + DELAY_PER_RISK * risk_due + DELAY_CONVEX * np.maximum(risk_due - 1, 0) ** 2
+    delay += DELAY_NOISE * rng.standard_normal(n_inv)
     spell = rng.random(n_inv) < np.minimum(P_LATE_SPELL * np.exp(LATE_SPELL_RISK * risk_due), LATE_SPELL_MAX)
     delay += spell * rng.exponential(LATE_SPELL_DAYS, n_inv)
     delay += 3.0 * np.isin(months.moy[due_month], (7, 11))  # August and December
