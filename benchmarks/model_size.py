@@ -11,8 +11,6 @@ import datetime as dt
 import time
 import warnings
 
-import numpy as np
-
 SHAPES = (  # (num_leaves, max_depth)
     (7, 3),
     (15, 5),

@@ -117,12 +117,12 @@ DELAY_PER_RISK = 6.0  # days later per unit of latent risk
 # the riskiest customers are habitually slow: + DELAY_CONVEX x (risk - 1)^2 days above a risk of 1
 DELAY_CONVEX = 3.0
 DELAY_NOISE = 2.0
-P_LATE_SPELL, LATE_SPELL_RISK, LATE_SPELL_DAYS, LATE_SPELL_MAX = 0.02, 0.5, 12.0, 0.2
+P_LATE_SPELL, LATE_SPELL_RISK, LATE_SPELL_DAYS, LATE_SPELL_MAX = 0.01, 0.5, 10.0, 0.1
 # Distress shows from the day it begins (a day in the month before the truth records it): severity
 # 1 - (1 - SEVERITY_START) x exp(-days since onset / SEVERITY_DAYS).
-SEVERITY_START, SEVERITY_DAYS = 0.8, 30.0
+SEVERITY_START, SEVERITY_DAYS = 1.0, 30.0
 DISTRESS_DELAY, DISTRESS_DELAY_DAYS = 30.0, 15.0  # x severity: days later
-P_WITHHOLD = 0.8  # x severity: invoices left unpaid until the distress ends (never paid on default)
+P_WITHHOLD = 0.9  # x severity: invoices left unpaid until the distress ends (never paid on default)
 CATCH_UP_DAYS = 30  # withheld invoices are paid 0-30 days after a recovery
 # x severity: a distressed customer buys hand to mouth, in more and smaller orders (less in all)
 ORDER_SPLIT, ORDER_SHRINK = 0.5, 0.5

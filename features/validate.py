@@ -123,6 +123,7 @@ class _Rule:
     column: str
     wording: str
     bad_sql: str  # true when the row breaks the rule
+    join: str = ""  # a relation the rule needs beside the row (parents, duplicate keys)
 
 
 SIBLING_RULE = _Rule(
@@ -295,13 +296,17 @@ def _extra_type(
     return "VARCHAR"
 
 
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
 def _rules(spec: Table, raw_types: dict[str, pa.DataType], max_date: dt.date) -> list[_Rule]:
     rules: list[_Rule] = []
     for col in spec.columns:
         typed, raw = f"t.{_q(col.name)}", f"t.{_raw(col.name)}"
         if col.name not in raw_types:
             continue
-        blank = f"({raw} IS NULL OR trim({raw}) = '')"
+        blank = f"({raw} IS NULL OR trim({raw}) = '')" if _is_text(raw_types[col.name]) else f"({raw} IS NULL)"
         if col.required:
             rules.append(_Rule(col.name, "required value is missing", blank))
         if col.type in TYPE_WORDING:
@@ -317,19 +322,25 @@ def _rules(spec: Table, raw_types: dict[str, pa.DataType], max_date: dt.date) ->
         for predicate, wording in col.checks:
             rules.append(_Rule(col.name, wording, f"{typed} IS NOT NULL AND NOT ({predicate.format(col=typed)})"))
         if col.unique:
+            # Duplicated keys come from a hash aggregate (`dup_<column>`, see _check_table): far cheaper
+            # than a window over millions of rows.
+            alias = f"u_{col.name}"
             rules.append(
                 _Rule(
                     col.name,
                     DUPLICATE_WORDING,
-                    f"{typed} IS NOT NULL AND row_number() OVER (PARTITION BY {typed} ORDER BY t.{ROW}) > 1",
+                    f"{alias}.first_row IS NOT NULL AND t.{ROW} <> {alias}.first_row",
+                    f" LEFT JOIN dup_{col.name} AS {alias} ON {alias}.key = {typed}",
                 )
             )
     for ref in spec.references:
+        parent = f"p_{ref.parent_table}"
         rules.append(
             _Rule(
                 ref.column,
                 f"unknown {ref.parent_column}: not among the accepted {ref.parent_table}",
-                f"t.{_q(ref.column)} IS NOT NULL AND p_{ref.parent_table}.{_q(ref.parent_column)} IS NULL",
+                f"t.{_q(ref.column)} IS NOT NULL AND {parent}.{_q(ref.parent_column)} IS NULL",
+                f" LEFT JOIN ok_{ref.parent_table} AS {parent} ON {parent}.{_q(ref.parent_column)} = t.{_q(ref.column)}",
             )
         )
     for order in spec.date_orders:
@@ -361,22 +372,32 @@ def _check_table(
         ]
     elif extras:
         report.notes.append(f"{table.origin}: columns not in the contract are ignored: {', '.join(extras)}")
-    raw_cols = [f"CAST({_q(n)} AS VARCHAR) AS {_raw(n)}" for n in raw_types]
+    # Source values stay in the registered raw table; only bad rows' values are ever turned into text.
+    raw_cols = [f"{_q(n)} AS {_raw(n)}" for n in raw_types]
     rules = _rules(spec, raw_types, max_date) + list(extra_rules)
-    joins = "".join(
-        f" LEFT JOIN ok_{r.parent_table} AS p_{r.parent_table} ON p_{r.parent_table}.{_q(r.parent_column)} = t.{_q(r.column)}"
-        for r in spec.references
-    )
+    for col in spec.columns:
+        if col.unique and col.name in raw_types:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE dup_{col.name} AS SELECT key, min({ROW}) AS first_row FROM "
+                f"(SELECT {_typed_expr(col, raw_types[col.name])} AS key, {ROW} FROM raw_{spec.name}) "
+                "WHERE key IS NOT NULL GROUP BY key HAVING count(*) > 1"
+            )
+    joins = "".join(dict.fromkeys(r.join for r in rules if r.join))
     flags = [f"coalesce({r.bad_sql}, false) AS {_flag(i)}" for i, r in enumerate(rules)]
+    typed_names = ", ".join(f"t.{_q(n)}" for n in contract_names + (extras if spec.keeps_extra_columns else []))
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE chk AS WITH t AS (SELECT {ROW}, {', '.join(typed_cols + raw_cols)} "
-        f"FROM raw_{spec.name}) SELECT t.*{''.join(', ' + f for f in flags)} FROM t{joins}"
+        f"FROM raw_{spec.name}) SELECT t.{ROW}, {typed_names}{''.join(', ' + f for f in flags)} FROM t{joins}"
     )
     any_bad = " OR ".join(_flag(i) for i in range(len(rules))) or "false"
     counts = con.sql(
         f"SELECT count(*), count(*) FILTER ({any_bad}){''.join(f', count(*) FILTER ({_flag(i)})' for i in range(len(rules)))} FROM chk"
     ).fetchall()[0]
     rows_in, bad_rows, per_rule = counts[0], counts[1], counts[2:]
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE bad AS SELECT c.*, {', '.join(f'CAST(r.{_q(n)} AS VARCHAR) AS {_raw(n)}' for n in raw_types)} "
+        f"FROM (SELECT * FROM chk WHERE {any_bad}) c JOIN raw_{spec.name} r ON r.{ROW} = c.{ROW}"
+    )
     for i, (rule, count) in enumerate(zip(rules, per_rule)):
         if not count:
             continue
@@ -384,7 +405,7 @@ def _check_table(
         room = max_examples - len(report.examples)
         if room > 0:
             for row, value in con.sql(
-                f"SELECT {ROW}, {_raw(rule.column)} FROM chk WHERE {_flag(i)} ORDER BY {ROW} LIMIT {room}"
+                f"SELECT {ROW}, {_raw(rule.column)} FROM bad WHERE {_flag(i)} ORDER BY {ROW} LIMIT {room}"
             ).fetchall():
                 report.examples.append(RowProblem(table.origin, spec.name, row, rule.column, value, rule.wording))
     output_cols = contract_names + (extras if spec.keeps_extra_columns else [])
@@ -395,9 +416,9 @@ def _check_table(
     reasons = ", ".join(f"CASE WHEN {_flag(i)} THEN {_sql_text(f'{r.column}: {r.wording}')} END" for i, r in enumerate(rules))
     raw_out = ", ".join(f"{_raw(n)} AS {_q(n)}" for n in raw_types)
     quarantined = con.sql(
-        f"SELECT {ROW} AS source_row, {raw_out}, "
-        f"concat_ws('; ', {reasons or 'NULL'}) AS reason FROM chk WHERE {any_bad} ORDER BY {ROW}"
+        f"SELECT {ROW} AS source_row, {raw_out}, concat_ws('; ', {reasons or 'NULL'}) AS reason FROM bad ORDER BY {ROW}"
     ).to_arrow_table()
+    con.execute("DROP TABLE chk; DROP TABLE bad")
     if accepted.num_rows + quarantined.num_rows != rows_in or quarantined.num_rows != bad_rows:
         raise RuntimeError(f"{table.origin}: {rows_in} rows in but {accepted.num_rows} accepted + {quarantined.num_rows} quarantined")
     report.rows_in[spec.name] = rows_in

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import REPO
+
 from features.contract import render_markdown
 from features.docs import with_catalogue
 
