@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import features_bench, ledger_bench
+from benchmarks import features_bench, ledger_bench, models_bench
 from benchmarks.common import (
     DOCS_PAGE,
     SCALES,
@@ -27,7 +27,7 @@ from benchmarks.common import (
     update_page,
 )
 
-BENCHMARKS = ("ledger", "features")
+BENCHMARKS = ("ledger", "features", "training", "serving")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -53,12 +53,19 @@ def run(names: list[str], scale_name: str, today: dt.date, write_docs: bool, pag
         print(f"generating the ledger ({scale.describe()}) in {ctx.ledger_dir}", flush=True)
         generated = ledger_bench.generate(ctx)
         print(f"  generated and written in {fmt(generated['seconds'], 's')}", flush=True)
+        registry = None  # the tracking URI the training benchmark registers its models in
         for name in names:
             start = time.perf_counter()
             if name == "ledger":
                 result = ledger_bench.run(ctx, generated, line)
-            else:
+            elif name == "features":
                 result = features_bench.run(ctx, line)
+            elif name == "training":
+                result, registry = models_bench.run_training(ctx, line)
+            else:
+                if registry is None:  # serving needs trained models: train them, unreported
+                    _, registry = models_bench.run_training(ctx, line)
+                result = models_bench.run_serving(ctx, line, registry)
             print(f"\n{result.text}\n({name}: {time.perf_counter() - start:.0f} s)", flush=True)
             results.append(result)
     if write_docs:

@@ -106,17 +106,17 @@ RECOVERY_AFTER = np.arange(2, 9)
 P_INSOLVENCY = 0.35  # share of defaults recorded as `insolvency` rather than `default`
 P_WRITE_OFF = 0.70  # share of defaults with an open balance that are later written off
 P_HANDOVER = 0.20  # per distressed month (from the third): debt handed over to collections
-P_LIMIT_CHANGE, P_LIMIT_CHANGE_DISTRESS = 0.006, 0.06  # per month
+P_LIMIT_CHANGE, P_LIMIT_CHANGE_DISTRESS = 0.006, 0.2  # per month
 
 # --- Behaviour -----------------------------------------------------------------------------------
-HABIT_MEAN, HABIT_SIGMA = -3.0, 2.0  # a customer's usual days after due date
+HABIT_MEAN, HABIT_SIGMA = -3.0, 1.5  # a customer's usual days after due date
 P_EARLY_PAYER = 0.12  # pays well before due (e.g. for a discount)
 # Habitually slow payers (more likely the riskier the customer at heart) pay 20-45 days late, every time.
 P_SLOW_PAYER, SLOW_PAYER_RISK, SLOW_PAYER_DAYS = 0.0, 0.8, (20.0, 45.0)
-DELAY_PER_RISK = 6.0  # days later per unit of latent risk
+DELAY_PER_RISK = 7.0  # days later per unit of latent risk
 # the riskiest customers are habitually slow: + DELAY_CONVEX x (risk - 1)^2 days above a risk of 1
 DELAY_CONVEX = 3.0
-DELAY_NOISE = 2.0
+DELAY_NOISE = 1.5
 P_LATE_SPELL, LATE_SPELL_RISK, LATE_SPELL_DAYS, LATE_SPELL_MAX = 0.01, 0.5, 10.0, 0.1
 # Distress shows from the day it begins (a day in the month before the truth records it): severity
 # 1 - (1 - SEVERITY_START) x exp(-days since onset / SEVERITY_DAYS).
@@ -132,7 +132,7 @@ P_CREDITED = 0.45
 P_CREDIT_NOTE = 0.018  # stand-alone credit notes (returns, rebates), share of documents
 RATINGS = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC")
 RATING_CUTS = (-2.1, -1.4, -0.55, 0.35, 1.2, 2.0)  # on noisy risk: below the first cut is AAA
-RATING_NOISE = 0.6
+RATING_NOISE = 0.4
 RATING_LIMIT_FACTOR = (1.2, 1.1, 1.0, 0.9, 0.7, 0.5, 0.25, 0.6)  # by rating, the last for NR
 P_UNRATED = 0.10
 P_INSURED = (0.75, 0.75, 0.7, 0.65, 0.45, 0.3, 0.1, 0.2)  # by rating, the last for NR
@@ -378,11 +378,6 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
         day = months.first[m] + (rng.random(n) * months.length[m]).astype(np.int64)
         handover = alive & distressed & (m - entry >= 2) & ~handed_over & (rng.random(n) < P_HANDOVER)
         handed_over |= handover
-        limit = alive & (rng.random(n) < np.where(distressed & (m - entry >= 1), P_LIMIT_CHANGE_DISTRESS, P_LIMIT_CHANGE))
-        for kind, mask in ((0, handover), (1, limit)):
-            event_customer.append(np.flatnonzero(mask))
-            event_day.append(day[mask])
-            event_kind.append(np.full(int(mask.sum()), kind))
         # end of month: healthy customers may slide into distress
         h = np.minimum(np.exp(HAZARD_BASE + r_now + hazard_season[industry, months.moy[m]]), HAZARD_CAP)
         enters = healthy & (rng.random(n) < h)
@@ -397,6 +392,12 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
         onset = np.where(enters, months.first[m] + (rng.random(n) * months.length[m]).astype(np.int64), onset)
         onset_of[enters, m] = onset[enters]
         recovery_of[enters, m] = recovery_day(default_month, recover_month)[enters]
+        # credit-limit changes: the credit insurer hears of the trouble from the customer's other suppliers
+        limit = alive & (rng.random(n) < np.where(onset_of[:, m] <= day, P_LIMIT_CHANGE_DISTRESS, P_LIMIT_CHANGE))
+        for kind, mask in ((0, handover), (1, limit)):
+            event_customer.append(np.flatnonzero(mask))
+            event_day.append(day[mask])
+            event_kind.append(np.full(int(mask.sum()), kind))
         x = IDIO_PHI * x + IDIO_SIGMA * rng.standard_normal(n)
         macro = macro + macro_sigma * rng.standard_normal(n_ind)
         common = common + COMMON_SIGMA * rng.standard_normal()
@@ -462,7 +463,7 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     risk_inv = risk.ravel()[inv_cust * n_months + inv_month]
     early = rng.random(n) < P_EARLY_PAYER
     slow = ~early & (rng.random(n) < np.minimum(P_SLOW_PAYER * np.exp(SLOW_PAYER_RISK * (base - base.mean())), 0.5))
-    habit = np.where(early, -rng.uniform(0.3, 0.8, n) * terms, HABIT_MEAN + HABIT_SIGMA * rng.standard_normal(n))
+    habit = np.where(early, -rng.uniform(0.4, 0.7, n) * terms, HABIT_MEAN + HABIT_SIGMA * rng.standard_normal(n))
     habit = np.where(slow, rng.uniform(*SLOW_PAYER_DAYS, n), habit)
     delay = habit[inv_cust] + DELAY_PER_RISK * risk_due + DELAY_CONVEX * np.maximum(risk_due - 1, 0) ** 2
     delay += DELAY_NOISE * rng.standard_normal(n_inv)
@@ -480,12 +481,16 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     pay_day = np.where(withheld, np.maximum(pay_day, catch_up), pay_day)
     del withheld, catch_up, pay_cell
 
-    # Disputes: more for risky and distressed customers; the invoice is paid after resolution.
-    p_dispute = np.minimum(P_DISPUTE * np.exp(DISPUTE_RISK * risk_inv) * (1 + DISPUTE_DISTRESS * sev_inv), 0.5)
+    # Disputes: more for risky customers, and a distressed one disputes what it cannot pay; a dispute
+    # would open 2-46 days after the invoice (before it is paid), and the invoice is paid after resolution.
+    window = np.clip(pay_day - inv_day - 2, 1, 45)
+    opened = inv_day + 2 + (rng.random(n_inv) * window).astype(np.int64)
+    del window
+    sev_open = severity(inv_cust * n_months + np.minimum(months.index(opened), n_months - 1), opened)
+    p_dispute = np.minimum(P_DISPUTE * np.exp(DISPUTE_RISK * risk_inv) * (1 + DISPUTE_DISTRESS * sev_open), 0.5)
     disputed = np.flatnonzero(~is_credit_note & (rng.random(n_inv) < p_dispute))
-    del p_dispute, risk_inv, sev_inv
-    window = np.clip(pay_day[disputed] - inv_day[disputed] - 2, 1, 45)
-    opened = inv_day[disputed] + 2 + (rng.random(disputed.size) * window).astype(np.int64)
+    opened = opened[disputed]
+    del p_dispute, risk_inv, sev_inv, sev_open
     resolved = opened + 7 + rng.exponential(35.0, disputed.size).astype(np.int64)
     credited = rng.random(disputed.size) < P_CREDITED
     pay_day[disputed] = np.maximum(

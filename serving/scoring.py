@@ -87,22 +87,22 @@ def score_features(features: pd.DataFrame, models: ScoringModels, policy: LimitP
         if "in_default_at_as_of" in features.columns else np.zeros(len(features), dtype=bool)
     )
     grades = prediction["risk_grade"].to_numpy()
-    out = pd.DataFrame({"customer_id": features["customer_id"].astype(str), "as_of_date": features["as_of_date"]})
-    out["pd_12m"] = prediction["probability"].to_numpy()
-    out["risk_grade"] = grades
-    out["late_payment_prob_90d"] = (
-        models.late.model.predict(features, explain=False)["probability"].to_numpy() if models.late else np.nan
-    )
-    out["in_default_at_as_of"] = in_default
-    for column in reason_columns():
-        out[column] = prediction[column].to_numpy()
+    n = len(features)
+    out = {
+        "customer_id": features["customer_id"].astype(str).to_numpy(),
+        "as_of_date": features["as_of_date"].to_numpy(),
+        "pd_12m": prediction["probability"].to_numpy(),
+        "risk_grade": grades,
+        "late_payment_prob_90d": models.late.model.probability(features) if models.late else np.full(n, np.nan),
+        "in_default_at_as_of": in_default,
+    }
+    out.update({column: prediction[column].to_numpy() for column in reason_columns()})
     limits = recommend_limits(features, grades, in_default, policy)
-    for column in limits.columns:
-        out[column] = limits[column].to_numpy()
-    out["model_name"], out["model_version"] = models.default.name, models.default.version
-    out["late_payment_model_name"] = models.late.name if models.late else None
-    out["late_payment_model_version"] = models.late.version if models.late else None
-    return out[SCORE_COLUMNS]
+    out.update({column: limits[column].to_numpy() for column in limits.columns})
+    out["model_name"], out["model_version"] = [models.default.name] * n, [models.default.version] * n
+    out["late_payment_model_name"] = [models.late.name if models.late else None] * n
+    out["late_payment_model_version"] = [models.late.version if models.late else None] * n
+    return pd.DataFrame(out)[SCORE_COLUMNS]
 
 
 def score_in_chunks(
@@ -123,9 +123,16 @@ def score_in_chunks(
 
 
 def select_customers(features: pd.DataFrame, customer_ids: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
-    """Return the feature rows of `customer_ids` (in the order asked) and the ids that have none."""
+    """Return the feature rows of `customer_ids` (in the order asked) and the ids that have none.
+
+    `features` is indexed by customer_id (as `index_by_customer` leaves it), so a lookup costs no scan.
+    """
     wanted = list(dict.fromkeys(customer_ids))
-    indexed = features.set_index("customer_id", drop=False)
-    found = [c for c in wanted if c in indexed.index]
-    missing = [c for c in wanted if c not in indexed.index]
-    return indexed.loc[found].reset_index(drop=True), missing
+    found = [c for c in wanted if c in features.index]
+    missing = [c for c in wanted if c not in features.index]
+    return features.loc[found].reset_index(drop=True), missing
+
+
+def index_by_customer(features: pd.DataFrame) -> pd.DataFrame:
+    """Return the snapshot indexed by customer_id (the column is kept)."""
+    return features.set_index("customer_id", drop=False)

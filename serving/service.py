@@ -11,7 +11,13 @@ import pandas as pd
 
 from features.ledger import Ledger
 from serving.limits import LimitPolicy
-from serving.scoring import ScoringModels, score_features, select_customers, snapshot
+from serving.scoring import (
+    ScoringModels,
+    index_by_customer,
+    score_features,
+    select_customers,
+    snapshot,
+)
 
 SNAPSHOTS_KEPT = 4
 MAX_DAYS_AFTER_LEDGER = 366
@@ -40,7 +46,7 @@ class ScoringService:
             if as_of in self._snapshots:
                 self._snapshots.move_to_end(as_of)
                 return self._snapshots[as_of]
-            frame = snapshot(self.ledger, as_of)
+            frame = index_by_customer(snapshot(self.ledger, as_of))
             self._snapshots[as_of] = frame
             while len(self._snapshots) > SNAPSHOTS_KEPT:
                 self._snapshots.popitem(last=False)

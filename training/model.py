@@ -84,8 +84,9 @@ class PackagedModel:
         return self.spec.frame(features)
 
     def raw_score(self, features: pd.DataFrame) -> np.ndarray:
+        rows = self.spec.array(features)
         with self._lock:
-            return self.booster.predict(self.matrix(features), raw_score=True)
+            return self.booster.predict(rows, raw_score=True, num_threads=_threads(len(rows)))
 
     def probability(self, features: pd.DataFrame) -> np.ndarray:
         """Return calibrated probabilities of the target event."""
@@ -93,28 +94,27 @@ class PackagedModel:
 
     def explain(self, features: pd.DataFrame) -> Explanation:
         """Return exact TreeSHAP contributions; they plus the base value add up to the raw score."""
+        rows = self.spec.array(features)
         with self._lock:
-            values = self.booster.predict(self.matrix(features), pred_contrib=True)
+            values = self.booster.predict(rows, pred_contrib=True, num_threads=_threads(len(rows)))
         contributions, base = values[:, :-1], values[:, -1]
         return Explanation(contributions, float(base[0]) if len(base) else 0.0, values.sum(axis=1))
 
     def predict(self, features: pd.DataFrame, explain: bool = True) -> pd.DataFrame:
         """Return one row per input row: probability, raw_score, risk_grade and, with `explain`, reasons."""
-        out = pd.DataFrame({c: features[c].to_numpy() for c in PASS_THROUGH if c in features.columns})
+        columns = {c: features[c].to_numpy() for c in PASS_THROUGH if c in features.columns}
         if explain:
             explanation = self.explain(features)
             raw = explanation.raw_score
         else:
             raw = self.raw_score(features)
         probability = self.calibrator.predict(raw)
-        out["probability"] = probability
-        out["raw_score"] = raw
-        out["risk_grade"] = assign_grades(probability, self.grade_bounds).astype("int64")
+        columns["probability"] = probability
+        columns["raw_score"] = raw
+        columns["risk_grade"] = assign_grades(probability, self.grade_bounds).astype("int64")
         if explain:
-            reasons = self.reasons(features, explanation.contributions)
-            for column in reason_columns():
-                out[column] = reasons[column]
-        return out
+            columns.update(self.reasons(features, explanation.contributions))
+        return pd.DataFrame(columns)
 
     def reasons(self, features: pd.DataFrame, contributions: np.ndarray, n: int = MAX_REASONS) -> dict[str, list]:
         """Return the reason columns: per row the `n` largest risk-raising contributions, largest first.
@@ -145,6 +145,11 @@ class PackagedModel:
                         format_reason(texts.get(name), name, value, medians.get(name), units.get(name, ""), language)
                     )
         return columns
+
+
+def _threads(rows: int) -> int:
+    # OpenMP start-up costs more than it saves on a handful of rows (the API scores one at a time).
+    return 1 if rows < 256 else 0
 
 
 def _missing(value) -> bool:
