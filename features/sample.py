@@ -117,7 +117,7 @@ DELAY_PER_RISK = 7.0  # days later per unit of latent risk
 # the riskiest customers are habitually slow: + DELAY_CONVEX x (risk - 1)^2 days above a risk of 1
 DELAY_CONVEX = 3.0
 DELAY_NOISE = 1.5
-P_LATE_SPELL, LATE_SPELL_RISK, LATE_SPELL_DAYS, LATE_SPELL_MAX = 0.01, 0.5, 10.0, 0.1
+P_LATE_SPELL, LATE_SPELL_RISK, LATE_SPELL_DAYS, LATE_SPELL_MAX = 0.0, 0.5, 10.0, 0.1
 # Distress shows from the day it begins (a day in the month before the truth records it): severity
 # 1 - (1 - SEVERITY_START) x exp(-days since onset / SEVERITY_DAYS).
 SEVERITY_START, SEVERITY_DAYS = 1.0, 30.0
@@ -127,7 +127,7 @@ CATCH_UP_DAYS = 30  # withheld invoices are paid 0-30 days after a recovery
 # x severity: a distressed customer buys hand to mouth, in more and smaller orders (less in all)
 ORDER_SPLIT, ORDER_SHRINK = 0.5, 0.5
 P_PARTIAL, P_PARTIAL_DISTRESS = 0.03, 0.45
-P_DISPUTE, DISPUTE_RISK, DISPUTE_DISTRESS = 0.016, 0.8, 5.0
+P_DISPUTE, DISPUTE_RISK, DISPUTE_DISTRESS = 0.002, 0.8, 40.0
 P_CREDITED = 0.45
 P_CREDIT_NOTE = 0.018  # stand-alone credit notes (returns, rebates), share of documents
 RATINGS = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC")
@@ -285,32 +285,34 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     pd_12m_true = the generator's true probability that the customer defaults within the next 12 months
     from that month start."""
     say = progress or (lambda message: None)
-    rng = np.random.default_rng(config.seed)
+    # Two streams from the seed: `world` draws the customers and their hidden risk, distress and default;
+    # `rng` everything the ledger shows of them. Re-tuning behaviour leaves the hidden world unchanged.
+    world, rng = (np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(2))
     months = _month_grid(config)
     n, n_months = config.customers, months.count
     n_ind, n_cty = len(INDUSTRIES), len(COUNTRIES)
 
     # Customers: who they are, how big, how risky at heart.
     say(f"customers: {n:,}")
-    industry = rng.choice(n_ind, size=n, p=np.array([i[1] for i in INDUSTRIES]) / sum(i[1] for i in INDUSTRIES))
-    country = rng.choice(n_cty, size=n, p=np.array([c[1] for c in COUNTRIES]) / sum(c[1] for c in COUNTRIES))
-    size_z = rng.standard_normal(n)
+    industry = world.choice(n_ind, size=n, p=np.array([i[1] for i in INDUSTRIES]) / sum(i[1] for i in INDUSTRIES))
+    country = world.choice(n_cty, size=n, p=np.array([c[1] for c in COUNTRIES]) / sum(c[1] for c in COUNTRIES))
+    size_z = world.standard_normal(n)
     revenue = np.maximum(np.round(REVENUE_MEDIAN * np.exp(REVENUE_SIGMA * size_z), -3), 50_000.0)
-    share = np.clip(PURCHASE_SHARE_MEDIAN * np.exp(PURCHASE_SHARE_SIGMA * rng.standard_normal(n)), 0.001, 0.3)
+    share = np.clip(PURCHASE_SHARE_MEDIAN * np.exp(PURCHASE_SHARE_SIGMA * world.standard_normal(n)), 0.001, 0.3)
     purchases = revenue * share  # expected annual sales to this customer
-    terms = rng.choice(np.array(PAYMENT_TERMS), size=n, p=PAYMENT_TERMS_SHARE)
-    is_new = rng.random(n) < min(NEW_PER_YEAR * config.years, NEW_MAX)
-    tenure = 30 + np.minimum(rng.exponential(4 * 365.25, n), 25 * 365).astype(np.int64)
+    terms = world.choice(np.array(PAYMENT_TERMS), size=n, p=PAYMENT_TERMS_SHARE)
+    is_new = world.random(n) < min(NEW_PER_YEAR * config.years, NEW_MAX)
+    tenure = 30 + np.minimum(world.exponential(4 * 365.25, n), 25 * 365).astype(np.int64)
     span = max(months.end_day - 30 - months.start_day, 1)
-    onboarding = np.where(is_new, months.start_day + (rng.random(n) * span).astype(np.int64), months.start_day - tenure)
+    onboarding = np.where(is_new, months.start_day + (world.random(n) * span).astype(np.int64), months.start_day - tenure)
     onboard_month = np.maximum(months.index(onboarding), 0)
     first_day = np.maximum(onboarding, months.start_day)
     ind_offset = np.array([i[2] for i in INDUSTRIES])[industry]
     cty_offset = np.array([c[2] for c in COUNTRIES])[country]
-    base = ind_offset + cty_offset + RISK_SIZE_SLOPE * size_z + RISK_BASE_SIGMA * rng.standard_normal(n)
+    base = ind_offset + cty_offset + RISK_SIZE_SLOPE * size_z + RISK_BASE_SIGMA * world.standard_normal(n)
     base += RISK_NEW_CUSTOMER * is_new
     idio_sd = IDIO_SIGMA / np.sqrt(1 - IDIO_PHI**2)
-    x = idio_sd * rng.standard_normal(n)
+    x = idio_sd * world.standard_normal(n)
     macro_sigma = np.array([i[3] for i in INDUSTRIES])
     macro = np.zeros(n_ind)
     common = 0.0
@@ -336,14 +338,14 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     # Customers already on the books start in the stationary mix of healthy and distressed states.
     sojourn = P_DEFAULT * (DEFAULT_AFTER + 1).mean() + (1 - P_DEFAULT) * RECOVERY_AFTER.mean()
     h0 = np.minimum(np.exp(HAZARD_BASE + base + x + hazard_season[industry, months.moy[0]]), HAZARD_CAP)
-    starts_distressed = ~is_new & (rng.random(n) < h0 * sojourn / (1 + h0 * sojourn))
+    starts_distressed = ~is_new & (world.random(n) < h0 * sojourn / (1 + h0 * sojourn))
     episodes = [(True, d, d + 1, P_DEFAULT / DEFAULT_AFTER.size) for d in DEFAULT_AFTER]
     episodes += [(False, r, r, (1 - P_DEFAULT) / RECOVERY_AFTER.size) for r in RECOVERY_AFTER]
     weights = np.array([p * ages for _, _, ages, p in episodes])
-    pick = rng.choice(len(episodes), size=n, p=weights / weights.sum())
+    pick = world.choice(len(episodes), size=n, p=weights / weights.sum())
     ep_default = np.array([e[0] for e in episodes])[pick]
     ep_length = np.array([e[1] for e in episodes])[pick]
-    ep_age = (rng.random(n) * np.array([e[2] for e in episodes])[pick]).astype(np.int64)
+    ep_age = (world.random(n) * np.array([e[2] for e in episodes])[pick]).astype(np.int64)
     distressed[starts_distressed] = True
     entry[starts_distressed] = -ep_age[starts_distressed]
     default_month = np.where(starts_distressed & ep_default, entry + ep_length, default_month)
@@ -380,9 +382,9 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
         handed_over |= handover
         # end of month: healthy customers may slide into distress
         h = np.minimum(np.exp(HAZARD_BASE + r_now + hazard_season[industry, months.moy[m]]), HAZARD_CAP)
-        enters = healthy & (rng.random(n) < h)
-        ends_in_default = rng.random(n) < P_DEFAULT
-        length = np.where(ends_in_default, rng.choice(DEFAULT_AFTER, n), rng.choice(RECOVERY_AFTER, n))
+        enters = healthy & (world.random(n) < h)
+        ends_in_default = world.random(n) < P_DEFAULT
+        length = np.where(ends_in_default, world.choice(DEFAULT_AFTER, n), world.choice(RECOVERY_AFTER, n))
         distressed |= enters
         entry = np.where(enters, m + 1, entry)
         handed_over &= ~enters
@@ -398,14 +400,14 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
             event_customer.append(np.flatnonzero(mask))
             event_day.append(day[mask])
             event_kind.append(np.full(int(mask.sum()), kind))
-        x = IDIO_PHI * x + IDIO_SIGMA * rng.standard_normal(n)
-        macro = macro + macro_sigma * rng.standard_normal(n_ind)
-        common = common + COMMON_SIGMA * rng.standard_normal()
+        x = IDIO_PHI * x + IDIO_SIGMA * world.standard_normal(n)
+        macro = macro + macro_sigma * world.standard_normal(n_ind)
+        common = common + COMMON_SIGMA * world.standard_normal()
 
     # The default day: uniform within the default month, inside the ledger.
     in_ledger = default_month < n_months
     dm = np.minimum(default_month, n_months - 1)
-    default_day = months.first[dm] + (rng.random(n) * months.length[dm]).astype(np.int64)
+    default_day = months.first[dm] + (world.random(n) * months.length[dm]).astype(np.int64)
     default_day = np.where(in_ledger, np.maximum(default_day, first_day), _NEVER)
     default_day = np.where(default_day < months.end_day, default_day, _NEVER)
 

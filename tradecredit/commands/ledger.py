@@ -37,13 +37,16 @@ def validate(ledger_source: str, quarantine_dir: Path | None, reference_date) ->
 @click.option("--format", "fmt", default="csv", show_default=True, type=click.Choice(["csv", "parquet"]))
 def sample(out_dir: Path, customers: int, years: int, seed: int, fmt: str) -> None:
     """Write a synthetic B2B portfolio (docs/sample-portfolio.md tells its story)."""
-    from features.sample import SampleConfig, generate_portfolio, write_portfolio
+    from features.sample import TRUTH_FILE, SampleConfig, generate_portfolio, write_portfolio
 
     config = SampleConfig(customers=customers, years=years, seed=seed)
     tables = generate_portfolio(config, progress=lambda msg: click.echo(msg, err=True))
     counts = write_portfolio(tables, out_dir, fmt)
     for table, rows in counts.items():
-        click.echo(f"{table}: {rows:,} rows")
+        if table.startswith("_"):
+            click.echo(f"hidden truth for judging models (not a ledger table): {out_dir / TRUTH_FILE}, {rows:,} rows")
+        else:
+            click.echo(f"{table}: {rows:,} rows")
     click.echo(f"sample portfolio written to {out_dir}")
 
 
