@@ -128,3 +128,20 @@ def test_bad_training_input_is_one_line_and_registers_nothing(feature_table, tmp
 def test_feature_spec_refuses_a_partial_table(feature_table):
     with pytest.raises(DatasetError, match="lacks catalogue columns: open_amount"):
         feature_spec(feature_table.drop(columns=["open_amount"]))
+
+
+def test_tuning_logs_each_trial_as_a_nested_run(feature_table, tmp_path):
+    import mlflow
+
+    config = load_config(None, target="default_12m", tune_trials=2)
+    customers = sorted(feature_table["customer_id"].unique())[:700]  # a smaller table: the trials are what is tested
+    table = feature_table[feature_table["customer_id"].isin(customers)]
+    outcome = train_and_register(table, config, uri=f"sqlite:///{tmp_path / 'tune.db'}", source="sample")
+    assert len(outcome.fit.trials) == 2
+    children = mlflow.search_runs(
+        experiment_names=[config.experiment_name], filter_string=f"tags.mlflow.parentRunId = '{outcome.run_id}'"
+    )
+    assert sorted(children["tags.mlflow.runName"]) == ["trial-0", "trial-1"]
+    assert "metrics.valid_log_loss" in children.columns
+    best = min(outcome.fit.trials, key=lambda t: t["valid_log_loss"])["params"]
+    assert outcome.fit.config.lightgbm.num_leaves == best["num_leaves"]

@@ -86,6 +86,7 @@ class TrainingConfig(_Strict):
     calibration: CalibrationSettings = CalibrationSettings()
     promotion: PromotionSettings = PromotionSettings()
     exclude_features: tuple[str, ...] = ()
+    tune_trials: int = Field(0, ge=0, description="Optuna trials before the final fit; 0 keeps the settings as given")
     monthly_from: dt.date | None = None
     monthly_to: dt.date | None = None
 

@@ -36,6 +36,7 @@ from training.evaluate import (
 from training.fit import fit_booster, lightgbm_params
 from training.grades import SCALES
 from training.model import PackagedModel
+from training.tune import tune_lightgbm
 
 BASELINE_FEATURES = ("avg_days_late_90d", "avg_days_late_365d")
 SCORE_REFERENCE_BINS = 10
@@ -52,6 +53,7 @@ class FitResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     test_scores: dict[str, np.ndarray] = field(default_factory=dict)  # model name -> scores on test
     shap_sample: tuple[np.ndarray, pd.DataFrame] | None = None
+    trials: list[dict] = field(default_factory=list)  # Optuna trials, when tuned
 
 
 def embargo_days(config: TrainingConfig) -> int:
@@ -84,8 +86,13 @@ def fit_models(table: pd.DataFrame, config: TrainingConfig, progress: Callable[[
     x_train, x_valid, x_test = spec.frame(split.train), spec.frame(split.valid), spec.frame(split.test)
     y_train, y_valid, y_test = (split.train[label].to_numpy(), split.valid[label].to_numpy(), split.test[label].to_numpy())
 
+    settings, trials = config.lightgbm, []
+    if config.tune_trials:
+        say(f"tuning LightGBM: {config.tune_trials} Optuna trials judged on the validation customers")
+        settings, trials = tune_lightgbm(x_train, y_train, x_valid, y_valid, spec, settings, config.seed, config.tune_trials)
+        config = config.model_copy(update={"lightgbm": settings})
     say("fitting LightGBM with early stopping on the validation set")
-    booster = fit_booster(x_train, y_train, x_valid, y_valid, spec, config.lightgbm, config.seed)
+    booster = fit_booster(x_train, y_train, x_valid, y_valid, spec, settings, config.seed)
     calibrator = ScoreCalibrator(config.calibration.method).fit(booster.predict(x_valid, raw_score=True), y_valid)
     bundle = make_bundle(config, spec, split, calibrator)
     packaged = PackagedModel(booster, bundle)
@@ -117,7 +124,7 @@ def fit_models(table: pd.DataFrame, config: TrainingConfig, progress: Callable[[
     explanation = packaged.explain(sample)
     return FitResult(
         config, spec, split, packaged, lightgbm_params(config.lightgbm, spec, y_train, config.seed), metrics,
-        tables, scores, (explanation.contributions, packaged.matrix(sample)),
+        tables, scores, (explanation.contributions, packaged.matrix(sample)), trials,
     )
 
 

@@ -162,3 +162,14 @@ def load_packaged(model_uri: str):
     booster = next(local.rglob(BOOSTER_FILE))
     bundle = next(local.rglob(BUNDLE_FILE))
     return PackagedModel.load(booster, bundle), ref
+
+
+def log_trials(trials: list[dict]) -> None:
+    """Log each tuning trial as a nested run of the active run: its parameters and validation log loss."""
+    import mlflow
+
+    experiment = mlflow.active_run().info.experiment_id  # a nested run would otherwise land in "Default"
+    for trial in trials:
+        with mlflow.start_run(run_name=f"trial-{trial['number']}", nested=True, experiment_id=experiment):
+            mlflow.log_params(trial["params"])
+            mlflow.log_metrics({"valid_log_loss": trial["valid_log_loss"], "trees": float(trial["trees"])})

@@ -68,6 +68,7 @@ def train_and_register(
     with mlflow.start_run(experiment_id=experiment, run_name=f"{config.target}-seed{config.seed}") as run:
         say(f"logging run {run.info.run_id} to {uri}")
         _log_params(fit)
+        tracking.log_trials(fit.trials)
         mlflow.log_metrics({k: float(v) for k, v in fit.metrics.items()})
         digest = table_digest(table)
         mlflow.set_tags({"target": config.target, "features_digest": digest, "ledger_digest": ledger_digest or ""})

@@ -37,7 +37,12 @@ def validate(ledger_source: str, quarantine_dir: Path | None, reference_date) ->
 @click.option("--format", "fmt", default="csv", show_default=True, type=click.Choice(["csv", "parquet"]))
 def sample(out_dir: Path, customers: int, years: int, seed: int, fmt: str) -> None:
     """Write a synthetic B2B portfolio (docs/sample-portfolio.md tells its story)."""
-    from features.sample import TRUTH_FILE, SampleConfig, generate_portfolio, write_portfolio
+    from features.sample import (
+        TRUTH_FILE,
+        SampleConfig,
+        generate_portfolio,
+        write_portfolio,
+    )
 
     config = SampleConfig(customers=customers, years=years, seed=seed)
     tables = generate_portfolio(config, progress=lambda msg: click.echo(msg, err=True))

@@ -76,11 +76,12 @@ def default_monthly_range(ledger):
 @click.option("--experiment", help="MLflow experiment. Default: tradecredit-<target>.")
 @click.option("--split", "split_method", type=click.Choice(["out_of_time", "customer"]), help="Default: out_of_time.")
 @click.option("--seed", type=int, help="Random seed (default 42): the same data, config and seed give the same model.")
+@click.option("--tune", "tune_trials", type=click.IntRange(min=0), help="Optuna trials before the final fit (each a nested run).")
 @click.option("--tracking-uri", help="MLflow tracking URI. Default: $MLFLOW_TRACKING_URI, else ./mlflow.db.")
 @quarantine_option
 @reference_date_option
 def train(ledger_source, features_file, label, target, monthly, config_file, experiment, split_method, seed,
-          tracking_uri, quarantine_dir, reference_date) -> None:
+          tune_trials, tracking_uri, quarantine_dir, reference_date) -> None:
     """Train a default or late-payment model, log it to MLflow and register it as `challenger`.
 
     The first version of a model also becomes `champion`; later ones wait for `tradecredit promote`.
@@ -94,7 +95,7 @@ def train(ledger_source, features_file, label, target, monthly, config_file, exp
     if target is None and label in TARGET_CHOICE.choices:
         target = label
     try:
-        config = load_config(config_file, target=target, experiment=experiment, seed=seed)
+        config = load_config(config_file, target=target, experiment=experiment, seed=seed, tune_trials=tune_trials)
         if split_method:
             config = config.model_copy(update={"split": config.split.model_copy(update={"method": split_method})})
         table, source, digest = training_table(ledger_source, features_file, label, monthly, config, quarantine_dir, reference_date)
