@@ -9,7 +9,9 @@ the constants below are its parameters.
 Everything is vectorised numpy over customers x months matrices and over document rows; the only
 Python loops run over months or over the (at most three) instalments of a payment, so 100,000
 customers and ten million invoices take well under a minute. The output depends on the seed only:
-one `numpy.random.Generator` drives every draw, in a fixed order, and no clock is read.
+two `numpy.random.Generator`s spawned from it draw, in a fixed order, the hidden world (customers,
+latent risk, distress, defaults) and what the ledger shows of it (documents, payments, disputes,
+events), so re-tuning behaviour leaves the hidden world as it was; no clock is read.
 """
 
 from __future__ import annotations
@@ -105,23 +107,35 @@ DEFAULT_AFTER = np.arange(5, 13)
 RECOVERY_AFTER = np.arange(2, 9)
 P_INSOLVENCY = 0.35  # share of defaults recorded as `insolvency` rather than `default`
 P_WRITE_OFF = 0.70  # share of defaults with an open balance that are later written off
-P_HANDOVER = 0.20  # per distressed month (from the third): debt handed over to collections
-P_LIMIT_CHANGE, P_LIMIT_CHANGE_DISTRESS = 0.006, 0.06  # per month
+P_HANDOVER = 0.20  # per distressed month (from the second): debt handed over to collections
+# Credit-limit changes per month: the credit insurer pools what the customer's other suppliers see, so it
+# hears of a distress within weeks and has the limit cut.
+P_LIMIT_CHANGE, P_LIMIT_CHANGE_DISTRESS = 0.006, 0.5
 
 # --- Behaviour -----------------------------------------------------------------------------------
-HABIT_MEAN, HABIT_SIGMA = -3.0, 4.0  # a customer's usual days after due date
+# A healthy customer's days after the due date: its habit + DELAY_PER_RISK x risk (+ DELAY_CONVEX x
+# (risk - 1)^2 above a risk of 1: the riskiest are habitually slow) + noise, and rarely a late spell.
+HABIT_MEAN, HABIT_SIGMA = -3.0, 1.5
 P_EARLY_PAYER = 0.12  # pays well before due (e.g. for a discount)
-DELAY_PER_RISK = 3.5  # days later per unit of latent risk
-DELAY_NOISE = 4.0
-P_LATE_SPELL, LATE_SPELL_RISK, LATE_SPELL_DAYS = 0.09, 0.45, 24.0
-DISTRESS_DELAY, DISTRESS_DELAY_DAYS = 8.0, 28.0
-P_PARTIAL, P_PARTIAL_DISTRESS = 0.03, 0.45
-P_DISPUTE, DISPUTE_RISK, DISPUTE_DISTRESS = 0.024, 0.35, 3.0
+DELAY_PER_RISK, DELAY_CONVEX, DELAY_NOISE = 7.0, 2.0, 1.5
+P_LATE_SPELL, LATE_SPELL_RISK, LATE_SPELL_DAYS, LATE_SPELL_MAX = 0.01, 0.5, 10.0, 0.1
+# Distress shows from the day it begins (a day of the month before the truth records it). A payment
+# that would fall in it comes DISTRESS_DELAY + exponential(DISTRESS_DELAY_DAYS) days later, or, with
+# P_WITHHOLD, not at all until the distress ends: CATCH_UP_DAYS after a recovery, never on a default.
+DISTRESS_DELAY, DISTRESS_DELAY_DAYS = 30.0, 15.0
+P_WITHHOLD, CATCH_UP_DAYS = 0.9, 30
+# A distressed customer buys hand to mouth: 1 + ORDER_SPLIT times the orders, each 1 - ORDER_SHRINK the size.
+ORDER_SPLIT, ORDER_SHRINK = 1.0, 0.6
+P_PARTIAL, P_PARTIAL_DISTRESS = 0.03, 0.45  # invoices paid in instalments; + the second while distressed
+# Disputes: P_DISPUTE x exp(DISPUTE_RISK x risk), x (1 + DISPUTE_DISTRESS) while distressed; and invoices
+# open when a distress begins are disputed, to buy time, with P_STALL_DISPUTE within STALL_DISPUTE_DAYS.
+P_DISPUTE, DISPUTE_RISK, DISPUTE_DISTRESS = 0.013, 0.8, 5.0
+P_STALL_DISPUTE, STALL_DISPUTE_DAYS = 0.8, 3
 P_CREDITED = 0.45
 P_CREDIT_NOTE = 0.018  # stand-alone credit notes (returns, rebates), share of documents
 RATINGS = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC")
 RATING_CUTS = (-2.1, -1.4, -0.55, 0.35, 1.2, 2.0)  # on noisy risk: below the first cut is AAA
-RATING_NOISE = 0.6
+RATING_NOISE = 0.4
 RATING_LIMIT_FACTOR = (1.2, 1.1, 1.0, 0.9, 0.7, 0.5, 0.25, 0.6)  # by rating, the last for NR
 P_UNRATED = 0.10
 P_INSURED = (0.75, 0.75, 0.7, 0.65, 0.45, 0.3, 0.1, 0.2)  # by rating, the last for NR
@@ -274,32 +288,34 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     pd_12m_true = the generator's true probability that the customer defaults within the next 12 months
     from that month start."""
     say = progress or (lambda message: None)
-    rng = np.random.default_rng(config.seed)
+    # Two streams from the seed: `world` draws the customers and their hidden risk, distress and default;
+    # `rng` everything the ledger shows of them. Re-tuning behaviour leaves the hidden world unchanged.
+    world, rng = (np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(2))
     months = _month_grid(config)
     n, n_months = config.customers, months.count
     n_ind, n_cty = len(INDUSTRIES), len(COUNTRIES)
 
     # Customers: who they are, how big, how risky at heart.
     say(f"customers: {n:,}")
-    industry = rng.choice(n_ind, size=n, p=np.array([i[1] for i in INDUSTRIES]) / sum(i[1] for i in INDUSTRIES))
-    country = rng.choice(n_cty, size=n, p=np.array([c[1] for c in COUNTRIES]) / sum(c[1] for c in COUNTRIES))
-    size_z = rng.standard_normal(n)
+    industry = world.choice(n_ind, size=n, p=np.array([i[1] for i in INDUSTRIES]) / sum(i[1] for i in INDUSTRIES))
+    country = world.choice(n_cty, size=n, p=np.array([c[1] for c in COUNTRIES]) / sum(c[1] for c in COUNTRIES))
+    size_z = world.standard_normal(n)
     revenue = np.maximum(np.round(REVENUE_MEDIAN * np.exp(REVENUE_SIGMA * size_z), -3), 50_000.0)
-    share = np.clip(PURCHASE_SHARE_MEDIAN * np.exp(PURCHASE_SHARE_SIGMA * rng.standard_normal(n)), 0.001, 0.3)
+    share = np.clip(PURCHASE_SHARE_MEDIAN * np.exp(PURCHASE_SHARE_SIGMA * world.standard_normal(n)), 0.001, 0.3)
     purchases = revenue * share  # expected annual sales to this customer
-    terms = rng.choice(np.array(PAYMENT_TERMS), size=n, p=PAYMENT_TERMS_SHARE)
-    is_new = rng.random(n) < min(NEW_PER_YEAR * config.years, NEW_MAX)
-    tenure = 30 + np.minimum(rng.exponential(4 * 365.25, n), 25 * 365).astype(np.int64)
+    terms = world.choice(np.array(PAYMENT_TERMS), size=n, p=PAYMENT_TERMS_SHARE)
+    is_new = world.random(n) < min(NEW_PER_YEAR * config.years, NEW_MAX)
+    tenure = 30 + np.minimum(world.exponential(4 * 365.25, n), 25 * 365).astype(np.int64)
     span = max(months.end_day - 30 - months.start_day, 1)
-    onboarding = np.where(is_new, months.start_day + (rng.random(n) * span).astype(np.int64), months.start_day - tenure)
+    onboarding = np.where(is_new, months.start_day + (world.random(n) * span).astype(np.int64), months.start_day - tenure)
     onboard_month = np.maximum(months.index(onboarding), 0)
     first_day = np.maximum(onboarding, months.start_day)
     ind_offset = np.array([i[2] for i in INDUSTRIES])[industry]
     cty_offset = np.array([c[2] for c in COUNTRIES])[country]
-    base = ind_offset + cty_offset + RISK_SIZE_SLOPE * size_z + RISK_BASE_SIGMA * rng.standard_normal(n)
+    base = ind_offset + cty_offset + RISK_SIZE_SLOPE * size_z + RISK_BASE_SIGMA * world.standard_normal(n)
     base += RISK_NEW_CUSTOMER * is_new
     idio_sd = IDIO_SIGMA / np.sqrt(1 - IDIO_PHI**2)
-    x = idio_sd * rng.standard_normal(n)
+    x = idio_sd * world.standard_normal(n)
     macro_sigma = np.array([i[3] for i in INDUSTRIES])
     macro = np.zeros(n_ind)
     common = 0.0
@@ -311,7 +327,10 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     say(f"latent risk: {n_months} months")
     distress_pd = _distress_pd_by_age(int(DEFAULT_AFTER.max()) + 1)
     risk = np.empty((n, n_months), dtype=np.float64)
-    age = np.full((n, n_months), -1, dtype=np.int16)  # months in distress at the month start, -1 healthy
+    # Behaviour follows the distress from the day it begins: per customer-month, the onset day of the
+    # episode under way in (or beginning during) that month, and the day it ends in a recovery.
+    onset_of = np.full((n, n_months), _NEVER, dtype=np.int64)
+    recovery_of = np.full((n, n_months), _NEVER, dtype=np.int64)
     pd12 = np.full((n, n_months), np.nan, dtype=np.float64)
     distressed = np.zeros(n, dtype=bool)
     entry = np.zeros(n, dtype=np.int64)
@@ -322,18 +341,23 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     # Customers already on the books start in the stationary mix of healthy and distressed states.
     sojourn = P_DEFAULT * (DEFAULT_AFTER + 1).mean() + (1 - P_DEFAULT) * RECOVERY_AFTER.mean()
     h0 = np.minimum(np.exp(HAZARD_BASE + base + x + hazard_season[industry, months.moy[0]]), HAZARD_CAP)
-    starts_distressed = ~is_new & (rng.random(n) < h0 * sojourn / (1 + h0 * sojourn))
+    starts_distressed = ~is_new & (world.random(n) < h0 * sojourn / (1 + h0 * sojourn))
     episodes = [(True, d, d + 1, P_DEFAULT / DEFAULT_AFTER.size) for d in DEFAULT_AFTER]
     episodes += [(False, r, r, (1 - P_DEFAULT) / RECOVERY_AFTER.size) for r in RECOVERY_AFTER]
     weights = np.array([p * ages for _, _, ages, p in episodes])
-    pick = rng.choice(len(episodes), size=n, p=weights / weights.sum())
+    pick = world.choice(len(episodes), size=n, p=weights / weights.sum())
     ep_default = np.array([e[0] for e in episodes])[pick]
     ep_length = np.array([e[1] for e in episodes])[pick]
-    ep_age = (rng.random(n) * np.array([e[2] for e in episodes])[pick]).astype(np.int64)
+    ep_age = (world.random(n) * np.array([e[2] for e in episodes])[pick]).astype(np.int64)
     distressed[starts_distressed] = True
     entry[starts_distressed] = -ep_age[starts_distressed]
     default_month = np.where(starts_distressed & ep_default, entry + ep_length, default_month)
     recover_month = np.where(starts_distressed & ~ep_default, entry + ep_length, recover_month)
+    onset = months.first[0] + np.floor((entry - 1 + rng.random(n)) * 30.44).astype(np.int64)
+
+    def recovery_day(default_month: np.ndarray, recover_month: np.ndarray) -> np.ndarray:
+        inside = (default_month >= _NEVER) & (recover_month <= n_months)
+        return np.where(inside, months.first[np.minimum(recover_month, n_months)], _NEVER)
 
     event_customer, event_day, event_kind = [], [], []  # kind 0 handover, 1 limit change
     for m in range(n_months):
@@ -341,7 +365,8 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
         risk[:, m] = r_now
         distressed &= recover_month != m
         alive = (onboard_month <= m) & (default_month >= m)
-        age[:, m] = np.where(distressed, m - entry, -1)
+        onset_of[:, m] = np.where(distressed, onset, _NEVER)
+        recovery_of[:, m] = np.where(distressed, recovery_day(default_month, recover_month), _NEVER)
         healthy = alive & ~distressed
         # the truth: probability of default within 12 months, as seen from this month's start
         pd_now = np.where(distressed, distress_pd[np.clip(m - entry, 0, distress_pd.size - 1)], 0.0)
@@ -354,36 +379,44 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
             pd_now += np.where(healthy, survive * h * P_DEFAULT * _default_within(10 - k), 0.0)
             survive *= 1 - h
         pd12[:, m] = np.where(alive, pd_now, np.nan)
-        # information events of the month: collections handover, credit-limit changes
+        # information events of the month: a collections handover (from the second month of a distress)
         day = months.first[m] + (rng.random(n) * months.length[m]).astype(np.int64)
-        handover = alive & distressed & (m - entry >= 2) & ~handed_over & (rng.random(n) < P_HANDOVER)
+        handover = alive & distressed & (m - entry >= 1) & ~handed_over & (rng.random(n) < P_HANDOVER)
         handed_over |= handover
-        limit = alive & (rng.random(n) < np.where(distressed & (m - entry >= 1), P_LIMIT_CHANGE_DISTRESS, P_LIMIT_CHANGE))
-        for kind, mask in ((0, handover), (1, limit)):
-            event_customer.append(np.flatnonzero(mask))
-            event_day.append(day[mask])
-            event_kind.append(np.full(int(mask.sum()), kind))
         # end of month: healthy customers may slide into distress
         h = np.minimum(np.exp(HAZARD_BASE + r_now + hazard_season[industry, months.moy[m]]), HAZARD_CAP)
-        enters = healthy & (rng.random(n) < h)
-        ends_in_default = rng.random(n) < P_DEFAULT
-        length = np.where(ends_in_default, rng.choice(DEFAULT_AFTER, n), rng.choice(RECOVERY_AFTER, n))
+        enters = healthy & (world.random(n) < h)
+        ends_in_default = world.random(n) < P_DEFAULT
+        length = np.where(ends_in_default, world.choice(DEFAULT_AFTER, n), world.choice(RECOVERY_AFTER, n))
         distressed |= enters
         entry = np.where(enters, m + 1, entry)
         handed_over &= ~enters
         default_month = np.where(enters & ends_in_default, m + 1 + length, default_month)
         recover_month = np.where(enters & ~ends_in_default, m + 1 + length, recover_month)
-        x = IDIO_PHI * x + IDIO_SIGMA * rng.standard_normal(n)
-        macro = macro + macro_sigma * rng.standard_normal(n_ind)
-        common = common + COMMON_SIGMA * rng.standard_normal()
+        # the trouble begins on a day of this month; the truth records it from the next month start
+        onset = np.where(enters, months.first[m] + (rng.random(n) * months.length[m]).astype(np.int64), onset)
+        onset_of[enters, m] = onset[enters]
+        recovery_of[enters, m] = recovery_day(default_month, recover_month)[enters]
+        # credit-limit changes: the credit insurer hears of the trouble from the customer's other suppliers
+        limit = alive & (rng.random(n) < np.where(onset_of[:, m] <= day, P_LIMIT_CHANGE_DISTRESS, P_LIMIT_CHANGE))
+        for kind, mask in ((0, handover), (1, limit)):
+            event_customer.append(np.flatnonzero(mask))
+            event_day.append(day[mask])
+            event_kind.append(np.full(int(mask.sum()), kind))
+        x = IDIO_PHI * x + IDIO_SIGMA * world.standard_normal(n)
+        macro = macro + macro_sigma * world.standard_normal(n_ind)
+        common = common + COMMON_SIGMA * world.standard_normal()
 
     # The default day: uniform within the default month, inside the ledger.
     in_ledger = default_month < n_months
     dm = np.minimum(default_month, n_months - 1)
-    default_day = months.first[dm] + (rng.random(n) * months.length[dm]).astype(np.int64)
+    default_day = months.first[dm] + (world.random(n) * months.length[dm]).astype(np.int64)
     default_day = np.where(in_ledger, np.maximum(default_day, first_day), _NEVER)
     default_day = np.where(default_day < months.end_day, default_day, _NEVER)
-    severity = np.where(age >= 0, 1 - np.exp(-(age.astype(np.float64) + 1) / 3), 0.0)
+
+    def in_distress(cell: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Whether the customer of each customer-month `cell` is distressed on `day` (a day of that month)."""
+        return onset_of.ravel()[cell] <= day
 
     # Invoices: Poisson counts per customer-month, expanded month-major so rows come in date order.
     say("invoices")
@@ -397,7 +430,8 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     active = (onboard_month[:, None] <= np.arange(n_months)[None, :]) & (
         np.minimum(default_month, _NEVER)[:, None] >= np.arange(n_months)[None, :]
     )
-    lam = rate[:, None] * sales_season[industry][:, months.moy] * (1 - 0.3 * severity) * active
+    lam = rate[:, None] * sales_season[industry][:, months.moy] * active
+    lam *= np.where(onset_of < _NEVER, 1 + ORDER_SPLIT, 1.0)  # thinned below to the days of the distress
     counts = rng.poisson(lam.T).ravel()  # month-major
     del lam, active
     cell = np.repeat(np.arange(n_months * n, dtype=np.int64), counts)
@@ -410,41 +444,62 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     inv_day = np.where(inv_day >= months.end_day, inv_day - 2, inv_day)
     keep = (inv_day >= first_day[inv_cust]) & (inv_day < default_day[inv_cust]) & (inv_day < months.end_day)
     inv_cust, inv_month, inv_day = inv_cust[keep], inv_month[keep], inv_day[keep]
+    # a distressed customer orders more often, in smaller lots
+    inv_cell = inv_cust * n_months + inv_month
+    dis_inv = in_distress(inv_cell, inv_day)
+    keep = dis_inv | (onset_of.ravel()[inv_cell] >= _NEVER) | (rng.random(inv_cust.size) * (1 + ORDER_SPLIT) < 1)
+    inv_cust, inv_month, inv_day, dis_inv = inv_cust[keep], inv_month[keep], inv_day[keep], dis_inv[keep]
+    del keep, inv_cell
     n_inv = inv_cust.size
     amount = mean_amount[inv_cust] * np.exp(INVOICE_AMOUNT_SIGMA * rng.standard_normal(n_inv) - INVOICE_AMOUNT_SIGMA**2 / 2)
+    amount *= np.where(dis_inv, 1 - ORDER_SHRINK, 1.0)
+    del dis_inv
     is_credit_note = rng.random(n_inv) < P_CREDIT_NOTE
     amount = np.where(is_credit_note, amount * rng.uniform(0.05, 0.4, n_inv), amount)
     cents = np.maximum(np.round(amount * 100), MIN_AMOUNT * 100).astype(np.int64)
     del amount
     due_day = inv_day + terms[inv_cust]
 
-    # Payment behaviour: from the customer's state in the month the invoice falls due.
+    # Payment behaviour: the habit and latent risk in the month the invoice falls due set the day the
+    # customer would pay; distress at that day postpones the payment, or holds it back altogether.
     say(f"payments for {n_inv:,} documents")
-    due_cell = inv_cust * n_months + np.minimum(months.index(due_day), n_months - 1)
-    risk_due = risk.ravel()[due_cell]
-    sev_due = severity.ravel()[due_cell]
-    del due_cell
-    inv_cell = inv_cust * n_months + inv_month
-    risk_inv = risk.ravel()[inv_cell]
-    sev_inv = severity.ravel()[inv_cell]
-    del inv_cell
+    due_month = np.minimum(months.index(due_day), n_months - 1)
+    risk_due = risk.ravel()[inv_cust * n_months + due_month]
+    risk_inv = risk.ravel()[inv_cust * n_months + inv_month]
     early = rng.random(n) < P_EARLY_PAYER
-    habit = np.where(early, -rng.uniform(0.3, 0.8, n) * terms, HABIT_MEAN + HABIT_SIGMA * rng.standard_normal(n))
-    delay = habit[inv_cust] + DELAY_PER_RISK * risk_due + DELAY_NOISE * rng.standard_normal(n_inv)
-    spell = rng.random(n_inv) < np.minimum(P_LATE_SPELL * np.exp(LATE_SPELL_RISK * risk_due), 0.6)
+    habit = np.where(early, -rng.uniform(0.4, 0.7, n) * terms, HABIT_MEAN + HABIT_SIGMA * rng.standard_normal(n))
+    delay = habit[inv_cust] + DELAY_PER_RISK * risk_due + DELAY_CONVEX * np.maximum(risk_due - 1, 0) ** 2
+    delay += DELAY_NOISE * rng.standard_normal(n_inv)
+    spell = rng.random(n_inv) < np.minimum(P_LATE_SPELL * np.exp(LATE_SPELL_RISK * risk_due), LATE_SPELL_MAX)
     delay += spell * rng.exponential(LATE_SPELL_DAYS, n_inv)
-    delay += sev_due * (DISTRESS_DELAY + rng.exponential(DISTRESS_DELAY_DAYS, n_inv))
-    due_moy = months.moy[np.minimum(months.index(due_day), n_months - 1)]
-    delay += 3.0 * np.isin(due_moy, (7, 11))  # August and December
+    delay += 3.0 * np.isin(months.moy[due_month], (7, 11))  # August and December
     pay_day = np.maximum(due_day + np.round(delay).astype(np.int64), inv_day)
-    del delay, spell, due_moy
+    del delay, spell, due_month
+    pay_cell = inv_cust * n_months + np.clip(months.index(pay_day), 0, n_months - 1)
+    dis_pay = in_distress(pay_cell, pay_day)
+    pay_day += np.where(dis_pay, np.round(DISTRESS_DELAY + rng.exponential(DISTRESS_DELAY_DAYS, n_inv)), 0).astype(np.int64)
+    # most invoices are not paid at all while the distress lasts: after a recovery, or never
+    withheld = dis_pay & ~is_credit_note & (rng.random(n_inv) < P_WITHHOLD)
+    catch_up = recovery_of.ravel()[pay_cell] + rng.integers(0, CATCH_UP_DAYS + 1, n_inv)
+    pay_day = np.where(withheld, np.maximum(pay_day, catch_up), pay_day)
+    # the distress began while the invoice was open (issued, not yet paid): it may be disputed to buy time
+    onset_open = onset_of.ravel()[pay_cell]
+    stall = dis_pay & ~is_credit_note & (onset_open > inv_day) & (rng.random(n_inv) < P_STALL_DISPUTE)
+    stall_day = onset_open + rng.integers(0, STALL_DISPUTE_DAYS + 1, n_inv)
+    del withheld, catch_up, pay_cell, onset_open
 
-    # Disputes: more for risky and distressed customers; the invoice is paid after resolution.
-    p_dispute = np.minimum(P_DISPUTE * np.exp(DISPUTE_RISK * risk_inv) * (1 + DISPUTE_DISTRESS * sev_inv), 0.5)
-    disputed = np.flatnonzero(~is_credit_note & (rng.random(n_inv) < p_dispute))
-    del p_dispute, risk_inv, sev_inv
-    window = np.clip(pay_day[disputed] - inv_day[disputed] - 2, 1, 45)
-    opened = inv_day[disputed] + 2 + (rng.random(disputed.size) * window).astype(np.int64)
+    # Disputes: more for risky customers, and a distressed one disputes what it cannot pay; a dispute
+    # would open 2-46 days after the invoice (before it is paid), and the invoice is paid after resolution.
+    window = np.clip(pay_day - inv_day - 2, 1, 45)
+    opened = inv_day + 2 + (rng.random(n_inv) * window).astype(np.int64)
+    del window
+    dis_open = in_distress(inv_cust * n_months + np.minimum(months.index(opened), n_months - 1), opened)
+    p_dispute = np.minimum(P_DISPUTE * np.exp(DISPUTE_RISK * risk_inv) * np.where(dis_open, 1 + DISPUTE_DISTRESS, 1), 0.5)
+    is_disputed = ~is_credit_note & (rng.random(n_inv) < p_dispute)
+    opened = np.where(stall & ~is_disputed, stall_day, opened)
+    disputed = np.flatnonzero(is_disputed | stall)
+    opened = opened[disputed]
+    del p_dispute, risk_inv, dis_open, is_disputed, stall, stall_day
     resolved = opened + 7 + rng.exponential(35.0, disputed.size).astype(np.int64)
     credited = rng.random(disputed.size) < P_CREDITED
     pay_day[disputed] = np.maximum(
@@ -458,9 +513,9 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     cn_cents = np.maximum(np.round(cents[cn_from] * rng.uniform(0.05, 0.5, cn_from.size)), 1).astype(np.int64)
 
     # Instalments: partial payers pay in 2-3 parts, the first on the payment day.
-    partial = rng.random(n_inv) < np.minimum(P_PARTIAL + P_PARTIAL_DISTRESS * sev_due + 0.02 * np.maximum(risk_due, 0), 0.7)
+    partial = rng.random(n_inv) < P_PARTIAL + P_PARTIAL_DISTRESS * dis_pay + 0.02 * np.clip(risk_due, 0, 5)
     parts = np.where(partial, np.where(rng.random(n_inv) < 0.6, 2, 3), 1)
-    del partial, risk_due, sev_due
+    del partial, risk_due, dis_pay
     payable = np.flatnonzero(~is_credit_note)
     parts_p = parts[payable]
     split = _split_cents(cents[payable], parts_p, rng)
