@@ -180,10 +180,18 @@ def psi(expected, actual, bins: int = 10) -> float:
     return _psi_from_shares(_bin_shares(expected, edges), _bin_shares(actual, edges))
 
 
+def score_reference(scores, bins: int = 10) -> dict:
+    """Return the interior quantile edges and per-bin shares of a score sample, kept in the model bundle
+    so later PSI checks (`psi_from_reference`) compare with the same bins `psi` would draw."""
+    scores = np.asarray(scores, dtype=float).ravel()
+    edges = np.unique(np.quantile(scores, np.linspace(0.0, 1.0, bins + 1)[1:-1]))
+    return {"edges": edges.tolist(), "shares": _bin_shares(scores, edges)[:-1].tolist()}
+
+
 def psi_from_reference(reference: dict, actual) -> float:
     """Return the PSI of `actual` against a stored reference {"edges": interior edges, "shares": per bin}.
 
-    The reference is what `training.fit_all.score_reference` keeps in the model bundle (len(edges)+1
+    The reference is what `score_reference` keeps in the model bundle (len(edges)+1
     shares, no missing bin); missing values in `actual` count against an expected share of zero.
     """
     edges = np.asarray(reference["edges"], dtype=float)

@@ -32,6 +32,7 @@ from training.evaluate import (
     gains_table,
     psi,
     score_metrics,
+    score_reference,
 )
 from training.fit import fit_booster, lightgbm_params
 from training.grades import SCALES
@@ -39,7 +40,6 @@ from training.model import PackagedModel
 from training.tune import tune_lightgbm
 
 BASELINE_FEATURES = ("avg_days_late_90d", "avg_days_late_365d")
-SCORE_REFERENCE_BINS = 10
 
 
 @dataclass
@@ -154,10 +154,3 @@ def make_bundle(config: TrainingConfig, spec: FeatureSpec, split: Split, calibra
         "split": split.description,
         "seed": config.seed,
     }
-
-
-def score_reference(scores: np.ndarray, bins: int = SCORE_REFERENCE_BINS) -> dict:
-    """Return decile edges and shares of a score sample: the reference later PSI checks compare with."""
-    edges = np.unique(np.quantile(scores, np.linspace(0, 1, bins + 1)[1:-1]))
-    counts = np.bincount(np.searchsorted(edges, scores, side="right"), minlength=len(edges) + 1)
-    return {"edges": edges.tolist(), "shares": (counts / counts.sum()).tolist()}
