@@ -17,9 +17,9 @@ events), so re-tuning behaviour leaves the hidden world as it was; no clock is r
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -123,7 +123,7 @@ P_LATE_SPELL, LATE_SPELL_RISK, LATE_SPELL_DAYS, LATE_SPELL_MAX = 0.01, 0.5, 10.0
 # that would fall in it comes DISTRESS_DELAY + exponential(DISTRESS_DELAY_DAYS) days later, or, with
 # P_WITHHOLD, not at all until the distress ends: CATCH_UP_DAYS after a recovery, never on a default.
 DISTRESS_DELAY, DISTRESS_DELAY_DAYS = 30.0, 15.0
-P_WITHHOLD, CATCH_UP_DAYS = 0.9, 30
+P_WITHHOLD, CATCH_UP_DAYS = 0.6, 30
 # A distressed customer buys hand to mouth: 1 + ORDER_SPLIT times the orders, each 1 - ORDER_SHRINK the size.
 ORDER_SPLIT, ORDER_SHRINK = 1.0, 0.6
 P_PARTIAL, P_PARTIAL_DISTRESS = 0.03, 0.45  # invoices paid in instalments; + the second while distressed
@@ -307,7 +307,8 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     is_new = world.random(n) < min(NEW_PER_YEAR * config.years, NEW_MAX)
     tenure = 30 + np.minimum(world.exponential(4 * 365.25, n), 25 * 365).astype(np.int64)
     span = max(months.end_day - 30 - months.start_day, 1)
-    onboarding = np.where(is_new, months.start_day + (world.random(n) * span).astype(np.int64), months.start_day - tenure)
+    joins = months.start_day + (world.random(n) * span).astype(np.int64)
+    onboarding = np.where(is_new, joins, months.start_day - tenure)
     onboard_month = np.maximum(months.index(onboarding), 0)
     first_day = np.maximum(onboarding, months.start_day)
     ind_offset = np.array([i[2] for i in INDUSTRIES])[industry]
@@ -477,7 +478,9 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     del delay, spell, due_month
     pay_cell = inv_cust * n_months + np.clip(months.index(pay_day), 0, n_months - 1)
     dis_pay = in_distress(pay_cell, pay_day)
-    pay_day += np.where(dis_pay, np.round(DISTRESS_DELAY + rng.exponential(DISTRESS_DELAY_DAYS, n_inv)), 0).astype(np.int64)
+    postpone = np.round(DISTRESS_DELAY + rng.exponential(DISTRESS_DELAY_DAYS, n_inv)).astype(np.int64)
+    pay_day += np.where(dis_pay, postpone, 0)
+    del postpone
     # most invoices are not paid at all while the distress lasts: after a recovery, or never
     withheld = dis_pay & ~is_credit_note & (rng.random(n_inv) < P_WITHHOLD)
     catch_up = recovery_of.ravel()[pay_cell] + rng.integers(0, CATCH_UP_DAYS + 1, n_inv)
@@ -494,7 +497,8 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     opened = inv_day + 2 + (rng.random(n_inv) * window).astype(np.int64)
     del window
     dis_open = in_distress(inv_cust * n_months + np.minimum(months.index(opened), n_months - 1), opened)
-    p_dispute = np.minimum(P_DISPUTE * np.exp(DISPUTE_RISK * risk_inv) * np.where(dis_open, 1 + DISPUTE_DISTRESS, 1), 0.5)
+    p_dispute = P_DISPUTE * np.exp(DISPUTE_RISK * risk_inv) * np.where(dis_open, 1 + DISPUTE_DISTRESS, 1)
+    p_dispute = np.minimum(p_dispute, 0.5)
     is_disputed = ~is_credit_note & (rng.random(n_inv) < p_dispute)
     opened = np.where(stall & ~is_disputed, stall_day, opened)
     disputed = np.flatnonzero(is_disputed | stall)

@@ -192,6 +192,36 @@ def test_behaviour_deteriorates_before_default(portfolio):
     assert (parts[before] > 1).mean() > 3 * (parts[healthy] > 1).mean()
     assert (late[healthy] < 0).mean() > 0.2, "early payers exist"
 
+    # a distressed customer holds most invoices back and disputes what it cannot pay
+    docs = invoices[invoices["document_type"] == "invoice"].join(settled, on="invoice_id")
+    paid = payments.groupby("invoice_id")["amount"].sum()
+    is_settled = (docs["invoice_id"].map(paid).fillna(0) >= docs["amount"] - SETTLEMENT_TOLERANCE).to_numpy()
+    to_default = (docs["customer_id"].map(defaults) - docs["due_date"]).dt.days.to_numpy(dtype=float, na_value=np.nan)
+    before = (to_default >= 0) & (to_default <= 180)
+    mature = np.isnan(to_default) & (day(docs["due_date"]) < np.datetime64(RATES.end, "D") - np.timedelta64(180, "D"))
+    assert is_settled[before].mean() < 0.5 and is_settled[mature].mean() > 0.95
+    disputed = docs["invoice_id"].isin(portfolio["disputes"]["invoice_id"]).to_numpy()
+    assert disputed[before].mean() > 4 * disputed[np.isnan(to_default)].mean()
+
+
+def test_behaviour_parameters_leave_the_hidden_world_unchanged(small, monkeypatch):
+    from features import sample
+
+    monkeypatch.setattr(sample, "P_WITHHOLD", 0.1)
+    monkeypatch.setattr(sample, "P_STALL_DISPUTE", 0.0)
+    monkeypatch.setattr(sample, "DELAY_PER_RISK", 3.0)
+    other = generate_portfolio(SMALL)
+    pd.testing.assert_frame_equal(other[TRUTH_TABLE], small[TRUTH_TABLE])
+    pd.testing.assert_frame_equal(other["customers"][["customer_id", "country", "industry", "onboarding_date"]],
+                                  small["customers"][["customer_id", "country", "industry", "onboarding_date"]])
+
+    def default_dates(tables):
+        events = tables["credit_events"]
+        return events[events["event_type"].isin(DEFAULT_EVENT_TYPES)].groupby("customer_id")["event_date"].min()
+
+    pd.testing.assert_series_equal(default_dates(other), default_dates(small))
+    assert not other["payments"]["payment_date"].reset_index(drop=True).equals(small["payments"]["payment_date"])
+
 
 def test_oracle_auc_and_truth(portfolio, small):
     truth = portfolio[TRUTH_TABLE]
