@@ -1,12 +1,31 @@
 """Point-in-time fact relations: what was known about each customer at each as-of date.
 
-Every relation here is keyed by (customer_id, as_of_date) and only holds what is dated on or before
+Every relation here is keyed by (customer_key, as_of_date) and only holds what is dated on or before
 as_of_date: invoices issued by then, payments made by then, disputes opened by then, events dated by
 then. Feature definitions aggregate over these relations and never touch the raw tables, which is
 what makes look-ahead impossible by construction (and `tests/test_point_in_time.py` checks it).
+`customer_key` is an integer standing for `customer_id` (`customer_keys`), cheaper to group by.
 
 The SQL is DuckDB's dialect, set-based (joins, group-bys, window functions), no loops over rows,
 so the same statements can be transpiled for Spark.
+
+Two kinds of fact relation:
+
+- row facts (`open_documents`, `disputes_365d`, `events_365d`): one row per document or event and
+  as-of date; a feature on one is an aggregate over a customer's rows.
+- keyed facts (`KEYED_FACTS`: `issued_365d`, `settled_365d`, `payments_365d`, `history`): at most one
+  row per customer and as-of date, whose columns are already the totals over a window (the year or
+  the 90 days to as_of, or the whole history); a feature on one is an expression over its row. They
+  are views over one table, `windows`.
+
+Joining every document to every as-of date whose year covers it would make a panel of twelve month
+ends add up each document twelve times. Instead events (invoices issued, invoices settled, payments)
+are first added up per customer in buckets between consecutive window ends (every as_of, as_of - 90
+days and as_of - 365 days), so that each window is a handful of whole buckets, and only the buckets
+are added up per as-of date. Counts, integer day sums and DECIMAL amount sums are exact, so adding up
+buckets gives the same number as adding up documents, to the bit; maxima are maxima of maxima. The
+year's invoice months and 90th percentile of days late, which do not add up, are handled where they
+are computed. Whole-history facts add the buckets up from as-of date to as-of date.
 """
 
 from __future__ import annotations
@@ -16,14 +35,23 @@ from features.contract import SETTLEMENT_TOLERANCE
 # Amounts are summed as DECIMAL(18,2), days as integers: exact sums do not depend on the order in
 # which parallel threads add them up, so the same ledger always gives the same features to the bit.
 # (Amounts are taken to the cent.)
+
+# Customers get an integer key; `first_invoice_date` is where a customer enters the population.
+CUSTOMER_KEYS = """
+CREATE OR REPLACE TEMP TABLE customer_keys AS
+SELECT customer_id, CAST(row_number() OVER (ORDER BY customer_id) AS INTEGER) AS customer_key, first_invoice_date
+FROM (SELECT customer_id, min(invoice_date) AS first_invoice_date FROM invoices GROUP BY customer_id)
+"""
+
 # A document's settlement date is the first payment date on which its cumulative payments cover
 # its amount. It is a fact about the document, and point-in-time safe to use as "settled by as_of
-# iff settled_date <= as_of": payments after as_of can only settle it after as_of.
+# iff settled_date <= as_of": payments after as_of can only settle it after as_of. With it, what was
+# paid on the document in all and its first and last payment date.
 DOCUMENTS = f"""
 CREATE OR REPLACE TEMP TABLE documents AS
 WITH per_document AS (
-    SELECT invoice_id, sum(CAST(amount AS DECIMAL(18, 2))) AS paid, min(payment_date) AS first_day,
-           max(payment_date) AS last_day
+    SELECT invoice_id, sum(CAST(amount AS DECIMAL(18, 2))) AS paid, count(*) AS payment_count,
+           min(payment_date) AS first_day, max(payment_date) AS last_day
     FROM payments GROUP BY invoice_id
 ), daily AS (
     -- Only documents paid on several days need a running total; most are paid in one go, and a
@@ -47,134 +75,412 @@ SELECT i.invoice_id, i.customer_id, i.invoice_date, i.due_date, CAST(i.amount AS
        CASE WHEN x.first_day < x.last_day THEN s.settled_date
             WHEN x.paid >= CAST(i.amount AS DECIMAL(18, 2)) - {SETTLEMENT_TOLERANCE} THEN x.first_day END AS settled_date,
        CASE WHEN x.first_day < x.last_day THEN s.payment_days_to_settle
-            WHEN x.paid >= CAST(i.amount AS DECIMAL(18, 2)) - {SETTLEMENT_TOLERANCE} THEN 1 END AS payment_days_to_settle
+            WHEN x.paid >= CAST(i.amount AS DECIMAL(18, 2)) - {SETTLEMENT_TOLERANCE} THEN 1 END AS payment_days_to_settle,
+       k.customer_key, x.paid, x.payment_count, x.first_day AS first_payment_date, x.last_day AS last_payment_date
 FROM invoices i
+JOIN customer_keys k ON k.customer_id = i.customer_id
 LEFT JOIN per_document x ON x.invoice_id = i.invoice_id
 LEFT JOIN spread s ON s.invoice_id = i.invoice_id
 """
 
-POPULATION = """
-CREATE OR REPLACE TEMP TABLE population AS
-SELECT f.customer_id, g.as_of_date, f.first_invoice_date
-FROM (SELECT customer_id, min(invoice_date) AS first_invoice_date FROM documents GROUP BY customer_id) f
-JOIN as_of_dates g ON f.first_invoice_date <= g.as_of_date
+# Most documents are paid on one day. Those paid on several days keep one row per payment day: open
+# documents need what was paid on them by each as-of date.
+MULTI_DAY_PAYMENTS = """
+CREATE OR REPLACE TEMP TABLE multi_day_payments AS
+SELECT p.invoice_id, d.customer_key, d.is_credit_note, p.payment_date,
+       sum(CAST(p.amount AS DECIMAL(18, 2))) AS amount, count(*) AS payment_count
+FROM payments p
+JOIN (SELECT invoice_id, customer_key, is_credit_note FROM documents WHERE first_payment_date < last_payment_date) d
+  ON d.invoice_id = p.invoice_id
+GROUP BY p.invoice_id, d.customer_key, d.is_credit_note, p.payment_date
 """
 
-# Documents open at as_of: issued by then and not settled by then, with the part paid by then.
-OPEN_DOCUMENTS = """
-CREATE OR REPLACE TEMP TABLE open_documents AS
-WITH pairs AS (
-    SELECT d.*, g.as_of_date
-    FROM documents d JOIN as_of_dates g
-      ON d.invoice_date <= g.as_of_date AND (d.settled_date IS NULL OR d.settled_date > g.as_of_date)
-), paid AS (
-    SELECT o.invoice_id, o.as_of_date, sum(CAST(p.amount AS DECIMAL(18, 2))) AS paid_amount
-    FROM pairs o JOIN payments p ON p.invoice_id = o.invoice_id AND p.payment_date <= o.as_of_date
-    GROUP BY o.invoice_id, o.as_of_date
-), disputed AS (
-    SELECT DISTINCT o.invoice_id, o.as_of_date
-    FROM pairs o JOIN disputes x ON x.invoice_id = o.invoice_id AND x.opened_date <= o.as_of_date
-     AND (x.resolved_date IS NULL OR x.resolved_date > o.as_of_date)
+POPULATION = """
+CREATE OR REPLACE TEMP TABLE population AS
+SELECT k.customer_id, g.as_of_date, k.first_invoice_date, k.customer_key
+FROM customer_keys k JOIN as_of_dates g ON k.first_invoice_date <= g.as_of_date
+"""
+
+# Each day of the ledger up to the last as-of date with the number (in date order) of the first
+# as-of date on or after it: a few thousand rows that documents join on equality.
+AS_OF_DAYS = """
+CREATE OR REPLACE TEMP TABLE as_of_days AS
+SELECT d.day, g.as_of_index
+FROM (SELECT CAST(unnest(generate_series((SELECT min(invoice_date) FROM invoices),
+                                         (SELECT max(as_of_date) FROM as_of_dates), INTERVAL 1 DAY)) AS DATE) AS day) d
+ASOF JOIN (SELECT as_of_date, CAST(row_number() OVER (ORDER BY as_of_date) AS INTEGER) AS as_of_index FROM as_of_dates) g
+  ON d.day <= g.as_of_date
+"""
+
+
+def _open_pairs(documents: str) -> str:
+    """(document, as-of date) for every as-of date at which the document is open.
+
+    A document is open from the first as-of date on or after its invoice date up to, not including,
+    the first as-of date on or after its settlement date. Documents settled by the first as-of date
+    are never open at one.
+    """
+    return f"""(
+        SELECT d.invoice_id, d.customer_key, d.customer_id, d.is_credit_note, d.amount, d.invoice_date, d.due_date,
+               d.paid, d.first_payment_date, d.last_payment_date,
+               unnest(list_slice(g.dates, s.as_of_index, coalesce(e.as_of_index, g.count + 1) - 1)) AS as_of_date
+        FROM {documents} d
+        CROSS JOIN (SELECT list(as_of_date ORDER BY as_of_date) AS dates, count(*) AS count, min(as_of_date) AS first
+                    FROM as_of_dates) g
+        JOIN as_of_days s ON s.day = d.invoice_date
+        LEFT JOIN as_of_days e ON e.day = d.settled_date
+        WHERE (d.settled_date IS NULL OR d.settled_date > g.first) AND s.as_of_index < coalesce(e.as_of_index, g.count + 1)
+    )"""
+
+
+# Documents open at as_of, with the part paid by then: nothing before the first payment, everything
+# from the last, the running total in between (only documents paid on several days have one). A
+# view: it is aggregated once and never stored.
+_PART_PAID = "first_payment_date <= as_of_date AND last_payment_date > as_of_date"
+OPEN_DOCUMENTS = f"""
+CREATE OR REPLACE TEMP VIEW open_documents AS
+WITH disputed AS (
+    SELECT DISTINCT x.invoice_id, g.as_of_date
+    FROM disputes x JOIN as_of_dates g
+      ON x.opened_date <= g.as_of_date AND (x.resolved_date IS NULL OR x.resolved_date > g.as_of_date)
+), open AS (
+    SELECT * EXCLUDE (paid, first_payment_date, last_payment_date),
+           CASE WHEN first_payment_date IS NULL OR first_payment_date > as_of_date THEN CAST(0 AS DECIMAL(38, 2))
+                ELSE paid END AS paid_amount
+    FROM {_open_pairs("documents")}
+    WHERE NOT coalesce({_PART_PAID}, FALSE)
+    UNION ALL
+    SELECT o.* EXCLUDE (paid, first_payment_date, last_payment_date), sum(m.amount) AS paid_amount
+    FROM {_open_pairs("(SELECT * FROM documents WHERE first_payment_date < last_payment_date)")} o
+    JOIN multi_day_payments m ON m.invoice_id = o.invoice_id AND m.payment_date <= o.as_of_date
+    WHERE o.first_payment_date <= o.as_of_date AND o.last_payment_date > o.as_of_date
+    GROUP BY ALL
 )
-SELECT o.customer_id, o.as_of_date, o.invoice_id, o.is_credit_note, o.amount, o.due_date,
-       coalesce(p.paid_amount, 0) AS paid_amount,
-       CASE WHEN o.is_credit_note THEN -1 ELSE 1 END * (o.amount - coalesce(p.paid_amount, 0)) AS open_amount,
+SELECT o.customer_key, o.customer_id, o.as_of_date, o.invoice_id, o.is_credit_note, o.amount, o.due_date, o.paid_amount,
+       CASE WHEN o.is_credit_note THEN -1 ELSE 1 END * (o.amount - o.paid_amount) AS open_amount,
        date_diff('day', o.due_date, o.as_of_date) AS days_past_due,
        date_diff('day', o.invoice_date, o.as_of_date) AS age_days,
        x.invoice_id IS NOT NULL AS is_disputed
-FROM pairs o
-LEFT JOIN paid p ON p.invoice_id = o.invoice_id AND p.as_of_date = o.as_of_date
+FROM open o
 LEFT JOIN disputed x ON x.invoice_id = o.invoice_id AND x.as_of_date = o.as_of_date
-"""
-
-# Documents issued in the year to as_of; days_ago = 0 on the as-of day itself.
-ISSUED = """
-CREATE OR REPLACE TEMP VIEW issued_365d AS
-SELECT d.customer_id, g.as_of_date, d.is_credit_note, d.amount,
-       date_diff('day', d.invoice_date, g.as_of_date) AS days_ago,
-       date_diff('day', d.invoice_date, d.due_date) AS terms_days
-FROM documents d JOIN as_of_dates g
-  ON d.invoice_date <= g.as_of_date AND d.invoice_date > g.as_of_date - INTERVAL 365 DAY
-"""
-
-# Invoices (not credit notes) settled in the year to as_of, with how late.
-SETTLED = """
-CREATE OR REPLACE TEMP VIEW settled_365d AS
-SELECT d.customer_id, g.as_of_date, d.amount, d.payment_days_to_settle,
-       greatest(0, date_diff('day', d.due_date, d.settled_date)) AS days_late,
-       date_diff('day', d.due_date, d.settled_date) AS days_after_due,
-       date_diff('day', d.invoice_date, d.settled_date) AS days_to_pay,
-       date_diff('day', d.settled_date, g.as_of_date) AS days_ago
-FROM documents d JOIN as_of_dates g
-  ON d.settled_date <= g.as_of_date AND d.settled_date > g.as_of_date - INTERVAL 365 DAY
-WHERE NOT d.is_credit_note
-"""
-
-PAYMENTS = """
-CREATE OR REPLACE TEMP VIEW payments_365d AS
-SELECT d.customer_id, g.as_of_date, CAST(p.amount AS DECIMAL(18, 2)) AS amount,
-       date_diff('day', p.payment_date, g.as_of_date) AS days_ago
-FROM payments p JOIN documents d ON d.invoice_id = p.invoice_id
-JOIN as_of_dates g ON p.payment_date <= g.as_of_date AND p.payment_date > g.as_of_date - INTERVAL 365 DAY
-WHERE NOT d.is_credit_note
 """
 
 DISPUTES = """
 CREATE OR REPLACE TEMP VIEW disputes_365d AS
-SELECT d.customer_id, g.as_of_date, d.amount, date_diff('day', x.opened_date, g.as_of_date) AS days_ago
+SELECT d.customer_key, g.as_of_date, d.amount, date_diff('day', x.opened_date, g.as_of_date) AS days_ago
 FROM disputes x JOIN documents d ON d.invoice_id = x.invoice_id
 JOIN as_of_dates g ON x.opened_date <= g.as_of_date AND x.opened_date > g.as_of_date - INTERVAL 365 DAY
 """
 
 EVENTS = """
 CREATE OR REPLACE TEMP VIEW events_365d AS
-SELECT e.customer_id, g.as_of_date, e.event_type, date_diff('day', e.event_date, g.as_of_date) AS days_ago
-FROM credit_events e JOIN as_of_dates g
-  ON e.event_date <= g.as_of_date AND e.event_date > g.as_of_date - INTERVAL 365 DAY
+SELECT k.customer_key, g.as_of_date, e.event_type, date_diff('day', e.event_date, g.as_of_date) AS days_ago
+FROM credit_events e JOIN customer_keys k ON k.customer_id = e.customer_id
+JOIN as_of_dates g ON e.event_date <= g.as_of_date AND e.event_date > g.as_of_date - INTERVAL 365 DAY
 """
 
-# Whole-history facts, carried forward month to month instead of re-reading all of history for
-# every as-of date: each dated event is put in the bucket of the first as-of date on or after it,
-# buckets are aggregated, and running aggregates over a customer's as-of dates add them up.
-# Each day of the ledger mapped to the first as-of date on or after it: a few thousand rows that the
-# events join on equality, far cheaper than an inequality join of millions of events.
-BUCKETS_BY_DAY = """
-CREATE OR REPLACE TEMP TABLE buckets_by_day AS
-SELECT d.day, g.as_of_date
-FROM (SELECT CAST(unnest(generate_series(
-          (SELECT min(invoice_date) FROM documents), (SELECT max(as_of_date) FROM as_of_dates), INTERVAL 1 DAY)) AS DATE) AS day) d
-ASOF JOIN as_of_dates g ON d.day <= g.as_of_date
-"""
+# ---------------------------------------------------------------------------------------------
+# Windowed and whole-history aggregates (the keyed facts), from buckets of events.
+# ---------------------------------------------------------------------------------------------
 
-HISTORY = """
-CREATE OR REPLACE TEMP TABLE history AS
-WITH events AS (
-    SELECT d.customer_id, p.payment_date AS day, p.payment_date, NULL::DATE AS invoice_date, NULL::INTEGER AS days_late
-    FROM payments p JOIN documents d ON d.invoice_id = p.invoice_id WHERE NOT d.is_credit_note
+# Window ends: every as_of, as_of - 90 days and as_of - 365 days, so every window (as_of - N, as_of]
+# for N in (90, 365) is a union of whole buckets (previous end, end]. Invoices are bucketed finer,
+# between cuts at most 30 days apart (the window ends and more): the 30-day periods back from as_of
+# that a bucket's invoices fall in are then those of its first and last invoice day. Each cut knows
+# its window end (the first end on or after it) and its history date (the first as-of date on or
+# after it).
+WINDOW_CUTS = """
+CREATE OR REPLACE TEMP TABLE window_cuts AS
+WITH ends AS (
+    SELECT DISTINCT cut FROM (
+        SELECT as_of_date AS cut FROM as_of_dates
+        UNION ALL SELECT CAST(as_of_date - INTERVAL 90 DAY AS DATE) FROM as_of_dates
+        UNION ALL SELECT CAST(as_of_date - INTERVAL 365 DAY AS DATE) FROM as_of_dates)
+), gaps AS (
+    SELECT cut, lag(cut) OVER (ORDER BY cut) AS previous FROM ends
+), cuts AS (
+    SELECT cut FROM ends
     UNION ALL
-    SELECT customer_id, invoice_date, NULL, invoice_date, NULL FROM documents WHERE NOT is_credit_note
-    UNION ALL
-    SELECT customer_id, settled_date, NULL, NULL, greatest(0, date_diff('day', due_date, settled_date))
-    FROM documents WHERE NOT is_credit_note AND settled_date IS NOT NULL
-), buckets AS (
-    SELECT e.customer_id, g.as_of_date,
-           max(e.payment_date) AS last_payment_date, max(e.invoice_date) AS last_invoice_date,
-           max(e.days_late) AS max_days_late, count(e.days_late) AS settled_count,
-           count(e.days_late) FILTER (WHERE e.days_late > 30) AS settled_over_30d_late_count
-    FROM events e JOIN buckets_by_day g ON g.day = e.day
-    GROUP BY e.customer_id, g.as_of_date
+    SELECT CAST(unnest(generate_series(previous + INTERVAL 30 DAY, cut - INTERVAL 1 DAY, INTERVAL 30 DAY)) AS DATE)
+    FROM gaps WHERE date_diff('day', previous, cut) > 30
 )
-SELECT p.customer_id, p.as_of_date,
-       max(b.last_payment_date) OVER w AS last_payment_date,
-       max(b.last_invoice_date) OVER w AS last_invoice_date,
-       max(b.max_days_late) OVER w AS max_days_late,
-       coalesce(sum(b.settled_count) OVER w, 0) AS settled_count,
-       coalesce(sum(b.settled_over_30d_late_count) OVER w, 0) AS settled_over_30d_late_count
-FROM population p
-LEFT JOIN buckets b ON b.customer_id = p.customer_id AND b.as_of_date = p.as_of_date
-WINDOW w AS (PARTITION BY p.customer_id ORDER BY p.as_of_date ROWS UNBOUNDED PRECEDING)
+SELECT c.cut, e.cut AS end_cut, g.as_of_date AS history_date
+FROM cuts c
+ASOF JOIN ends e ON c.cut <= e.cut
+ASOF JOIN as_of_dates g ON c.cut <= g.as_of_date
 """
+
+# Each day inside the windows (after the earliest window end, up to the last as-of date) with its
+# cut and window end. What is dated on or before the earliest end only counts in the whole history.
+WINDOW_DAYS = """
+CREATE OR REPLACE TEMP TABLE window_days AS
+SELECT d.day, c.cut, c.end_cut
+FROM (SELECT CAST(unnest(generate_series((SELECT min(cut) FROM window_cuts) + INTERVAL 1 DAY,
+                                         (SELECT max(cut) FROM window_cuts), INTERVAL 1 DAY)) AS DATE) AS day) d
+ASOF JOIN window_cuts c ON d.day <= c.cut
+"""
+
+# The buckets of each as-of date's year, by cut, and whether they are in its last 90 days.
+WINDOW_SPANS = """
+CREATE OR REPLACE TEMP TABLE window_spans AS
+SELECT c.cut, g.as_of_date, c.cut > g.as_of_date - INTERVAL 90 DAY AS in_90d
+FROM window_cuts c JOIN as_of_dates g ON c.cut <= g.as_of_date AND c.cut > g.as_of_date - INTERVAL 365 DAY
+"""
+
+# Days late are counted exactly below this many days (one count per threshold); invoices settled
+# this late or later are fewer and are ranked one by one (see `_SETTLED`). Together they give the
+# year's 90th percentile of days late.
+LATE_THRESHOLDS = 8
+
+# Non-credit-note payments, one row per document and payment day.
+PAYMENT_EVENTS = """
+CREATE OR REPLACE TEMP VIEW payment_events AS
+SELECT customer_key, first_payment_date AS payment_date, payment_count, paid AS amount
+FROM documents WHERE NOT is_credit_note AND first_payment_date = last_payment_date
+UNION ALL
+SELECT customer_key, payment_date, payment_count, amount FROM multi_day_payments WHERE NOT is_credit_note
+"""
+
+# Per customer and bucket, what its events add up to (and their extremes). Invoices are bucketed by
+# cut, settlements and payments by window end. Sorted by customer, so that adding buckets up per
+# as-of date reads each customer's rows together.
+_ISSUED_BUCKETS = """
+SELECT d.customer_key, w.cut,
+       count(*) FILTER (WHERE NOT d.is_credit_note) AS invoice_count,
+       sum(d.amount) FILTER (WHERE NOT d.is_credit_note) AS invoice_amount,
+       sum(date_diff('day', d.invoice_date, d.due_date)) FILTER (WHERE NOT d.is_credit_note) AS terms_days,
+       sum(d.amount) FILTER (WHERE d.is_credit_note) AS credit_note_amount,
+       max(d.amount) FILTER (WHERE NOT d.is_credit_note) AS max_invoice_amount,
+       min(d.invoice_date) FILTER (WHERE NOT d.is_credit_note) AS first_invoice_date,
+       max(d.invoice_date) FILTER (WHERE NOT d.is_credit_note) AS last_invoice_date
+FROM documents d JOIN window_days w ON w.day = d.invoice_date
+GROUP BY d.customer_key, w.cut
+ORDER BY d.customer_key, w.cut
+"""
+
+_SETTLED_BUCKETS = f"""
+SELECT customer_key, cut, count(*) AS settled_count, sum(days_late) AS days_late,
+       count(*) FILTER (WHERE days_late > 30) AS over_30d_late_count,
+       count(*) FILTER (WHERE days_after_due < 0) AS early_count, sum(days_late * amount) AS late_amount,
+       sum(amount) AS settled_amount, sum(days_after_due) AS days_after_due,
+       sum(days_after_due * days_after_due) AS days_after_due_squared, sum(days_to_pay) AS days_to_pay,
+       count(*) FILTER (WHERE payment_days_to_settle > 1) AS instalment_count, max(days_late) AS max_days_late,
+       count(*) FILTER (WHERE days_late > 0) AS late_count,
+       {", ".join(f"count(*) FILTER (WHERE days_late > {v}) AS over_{v}d_late_count" for v in range(1, LATE_THRESHOLDS))}
+FROM (
+    SELECT d.customer_key, w.end_cut AS cut, d.amount, d.payment_days_to_settle,
+           greatest(0, date_diff('day', d.due_date, d.settled_date)) AS days_late,
+           date_diff('day', d.due_date, d.settled_date) AS days_after_due,
+           date_diff('day', d.invoice_date, d.settled_date) AS days_to_pay
+    FROM documents d JOIN window_days w ON w.day = d.settled_date
+    WHERE NOT d.is_credit_note
+)
+GROUP BY customer_key, cut
+ORDER BY customer_key, cut
+"""
+
+_PAYMENT_BUCKETS = """
+SELECT e.customer_key, w.end_cut AS cut, sum(e.payment_count) AS payment_count, sum(e.amount) AS payment_amount,
+       max(e.payment_date) AS last_payment_date
+FROM payment_events e JOIN window_days w ON w.day = e.payment_date
+GROUP BY e.customer_key, w.end_cut
+ORDER BY e.customer_key, w.end_cut
+"""
+
+# The windows: each bucket added up for the as-of dates whose year it is in (`window_spans`), one row
+# per customer and as-of date with anything in the year. Sums are 0 when nothing counted in the
+# window (as a sum over documents with a fill of 0 would be); the prior 275 days are the year less
+# the last 90 days, exactly, as all sums are integers or DECIMALs.
+_ISSUED = """
+SELECT *, invoice_amount_365d - invoice_amount_90d AS invoice_amount_prior_275d
+FROM (
+    SELECT b.customer_key, s.as_of_date,
+           coalesce(sum(b.invoice_count), 0) AS invoice_count_365d,
+           coalesce(sum(b.invoice_count) FILTER (WHERE s.in_90d), 0) AS invoice_count_90d,
+           coalesce(sum(b.invoice_amount), 0) AS invoice_amount_365d,
+           coalesce(sum(b.invoice_amount) FILTER (WHERE s.in_90d), 0) AS invoice_amount_90d,
+           coalesce(sum(b.credit_note_amount), 0) AS credit_note_amount_365d,
+           max(b.max_invoice_amount) AS max_invoice_amount_365d,
+           -- 30-day periods back from as_of with an invoice: a bucket spans at most 30 days, so the
+           -- periods of its invoices are those of its first and its last invoice day.
+           coalesce(bit_count(bit_or((CAST(1 AS BIGINT) << (date_diff('day', b.first_invoice_date, s.as_of_date) // 30))
+                                    | (CAST(1 AS BIGINT) << (date_diff('day', b.last_invoice_date, s.as_of_date) // 30)))), 0)
+             AS active_months_365d,
+           coalesce(sum(b.terms_days), 0) AS terms_days_365d
+    FROM issued_buckets b JOIN window_spans s ON s.cut = b.cut
+    GROUP BY b.customer_key, s.as_of_date
+)
+"""
+
+_SETTLED_365 = ["late_count", "early_count", "late_amount", "settled_amount", "days_after_due",
+                "days_after_due_squared", "days_to_pay", "instalment_count",
+                *[f"over_{v}d_late_count" for v in range(1, LATE_THRESHOLDS)]]
+
+
+def _ranked(k: str, top: str) -> str:
+    """The k-th largest days late (1-based) in the year, for k at most the number settled in it.
+
+    Below LATE_THRESHOLDS days it is the number of thresholds v with at least k invoices more than
+    v days late; from LATE_THRESHOLDS days on, the k-th of the ranked tail.
+    """
+    counts = ["late_count_365d"] + [f"over_{v}d_late_count_365d" for v in range(1, LATE_THRESHOLDS)]
+    below = " + ".join(f"CAST(t.{c} >= {k} AS INTEGER)" for c in counts)
+    return f"CAST(CASE WHEN t.{counts[-1]} >= {k} THEN {top} ELSE {below} END AS DOUBLE)"
+
+
+# The 90th percentile of days late as quantile_cont computes it: with n values, the position
+# (n - 1) * 0.9 counted from the bottom, interpolated between the values at its floor and at its
+# ceiling, which are the values ranked n - floor and n - ceil from the top. Invoices settled at
+# least LATE_THRESHOLDS days late are few: those are ranked one by one (`tail`).
+_SETTLED = f"""
+WITH sums AS (
+    SELECT *, settled_count_365d - settled_count_90d AS settled_count_prior_275d,
+           days_late_365d - days_late_90d AS days_late_prior_275d,
+           CAST(settled_count_365d - 1 AS DOUBLE) * CAST(0.9 AS DOUBLE) AS position
+    FROM (
+        SELECT b.customer_key, s.as_of_date,
+               coalesce(sum(b.settled_count), 0) AS settled_count_365d,
+               coalesce(sum(b.settled_count) FILTER (WHERE s.in_90d), 0) AS settled_count_90d,
+               coalesce(sum(b.days_late), 0) AS days_late_365d,
+               coalesce(sum(b.days_late) FILTER (WHERE s.in_90d), 0) AS days_late_90d,
+               coalesce(sum(b.over_30d_late_count), 0) AS over_30d_late_count_365d,
+               coalesce(sum(b.over_30d_late_count) FILTER (WHERE s.in_90d), 0) AS over_30d_late_count_90d,
+               {', '.join(f'coalesce(sum(b.{c}), 0) AS {c}_365d' for c in _SETTLED_365)},
+               max(b.max_days_late) AS max_days_late_365d
+        FROM settled_buckets b JOIN window_spans s ON s.cut = b.cut
+        GROUP BY b.customer_key, s.as_of_date
+    )
+), positions AS (
+    SELECT customer_key, as_of_date, settled_count_365d - CAST(floor(position) AS BIGINT) AS k_low,
+           settled_count_365d - CAST(ceil(position) AS BIGINT) AS k_high,
+           over_{LATE_THRESHOLDS - 1}d_late_count_365d AS tail_count
+    FROM sums
+), tail AS (
+    -- only where a value ranked k_low or k_high from the top is in the tail
+    SELECT p.customer_key, p.as_of_date, p.k_low, p.k_high, date_diff('day', d.due_date, d.settled_date) AS days_late,
+           row_number() OVER (PARTITION BY p.customer_key, p.as_of_date
+                              ORDER BY date_diff('day', d.due_date, d.settled_date) DESC) AS rank_from_top
+    FROM documents d JOIN as_of_dates g
+      ON d.settled_date <= g.as_of_date AND d.settled_date > g.as_of_date - INTERVAL 365 DAY
+    JOIN positions p ON p.customer_key = d.customer_key AND p.as_of_date = g.as_of_date AND p.tail_count >= p.k_high
+    WHERE NOT d.is_credit_note AND date_diff('day', d.due_date, d.settled_date) >= {LATE_THRESHOLDS}
+), ranked AS (
+    SELECT customer_key, as_of_date,
+           max(days_late) FILTER (WHERE rank_from_top = k_low) AS top_low,
+           max(days_late) FILTER (WHERE rank_from_top = k_high) AS top_high
+    FROM tail WHERE rank_from_top IN (k_low, k_high)
+    GROUP BY customer_key, as_of_date
+), percentile AS (
+    SELECT t.*, {_ranked('p.k_low', 'r.top_low')} AS low, {_ranked('p.k_high', 'r.top_high')} AS high
+    FROM sums t
+    JOIN positions p ON p.customer_key = t.customer_key AND p.as_of_date = t.as_of_date
+    LEFT JOIN ranked r ON r.customer_key = t.customer_key AND r.as_of_date = t.as_of_date
+)
+SELECT * EXCLUDE (position, low, high),
+       CASE WHEN floor(position) = ceil(position) THEN low ELSE low + (high - low) * (position - floor(position)) END
+         AS p90_days_late_365d
+FROM percentile
+"""
+
+_PAYMENTS = """
+SELECT b.customer_key, s.as_of_date,
+       coalesce(sum(b.payment_count), 0) AS payment_count_365d,
+       coalesce(sum(b.payment_count) FILTER (WHERE s.in_90d), 0) AS payment_count_90d,
+       coalesce(sum(b.payment_amount) FILTER (WHERE s.in_90d), 0) AS payment_amount_90d
+FROM payment_buckets b JOIN window_spans s ON s.cut = b.cut
+GROUP BY b.customer_key, s.as_of_date
+"""
+
+# Whole-history facts, carried forward from as-of date to as-of date instead of re-reading all of
+# history for every date: each bucket belongs to the first as-of date on or after it (and whatever
+# came before the earliest window end to the first as-of date), and running aggregates over a
+# customer's as-of dates add them up.
+_HISTORY = """
+WITH earliest AS (
+    SELECT min(cut) AS cut, min(history_date) AS as_of_date FROM window_cuts
+), steps AS (
+    SELECT customer_key, as_of_date, max(last_payment_date) AS last_payment_date,
+           max(last_invoice_date) AS last_invoice_date, max(max_days_late) AS max_days_late,
+           sum(settled_count) AS settled_count, sum(over_30d_late_count) AS over_30d_late_count
+    FROM (
+        SELECT b.customer_key, c.history_date AS as_of_date, NULL AS last_payment_date, b.last_invoice_date,
+               NULL AS max_days_late, NULL AS settled_count, NULL AS over_30d_late_count
+        FROM issued_buckets b JOIN window_cuts c ON c.cut = b.cut
+        UNION ALL
+        SELECT b.customer_key, c.history_date, NULL, NULL, b.max_days_late, b.settled_count, b.over_30d_late_count
+        FROM settled_buckets b JOIN window_cuts c ON c.cut = b.cut
+        UNION ALL
+        SELECT b.customer_key, c.history_date, b.last_payment_date, NULL, NULL, NULL, NULL
+        FROM payment_buckets b JOIN window_cuts c ON c.cut = b.cut
+        UNION ALL
+        SELECT d.customer_key, e.as_of_date, NULL, max(d.invoice_date), NULL, NULL, NULL
+        FROM documents d, earliest e WHERE d.invoice_date <= e.cut AND NOT d.is_credit_note GROUP BY ALL
+        UNION ALL
+        SELECT d.customer_key, e.as_of_date, NULL, NULL, max(greatest(0, date_diff('day', d.due_date, d.settled_date))),
+               count(*), count(*) FILTER (WHERE date_diff('day', d.due_date, d.settled_date) > 30)
+        FROM documents d, earliest e WHERE d.settled_date <= e.cut AND NOT d.is_credit_note GROUP BY ALL
+        UNION ALL
+        SELECT p.customer_key, e.as_of_date, max(p.payment_date), NULL, NULL, NULL, NULL
+        FROM payment_events p, earliest e WHERE p.payment_date <= e.cut GROUP BY ALL
+    )
+    GROUP BY customer_key, as_of_date
+)
+SELECT p.customer_key, p.as_of_date,
+       max(s.last_payment_date) OVER w AS last_payment_date,
+       max(s.last_invoice_date) OVER w AS last_invoice_date,
+       max(s.max_days_late) OVER w AS max_days_late_ever,
+       coalesce(sum(s.settled_count) OVER w, 0) AS settled_count_ever,
+       coalesce(sum(s.over_30d_late_count) OVER w, 0) AS settled_over_30d_late_count_ever
+FROM population p
+LEFT JOIN steps s ON s.customer_key = p.customer_key AND s.as_of_date = p.as_of_date
+WINDOW w AS (PARTITION BY p.customer_key ORDER BY p.as_of_date ROWS UNBOUNDED PRECEDING)
+"""
+
+
+def _with(name: str, select: str) -> str:
+    return f"{name} AS MATERIALIZED (\n{select.strip()}\n)"
+
+
+# All keyed facts in one table, one row per population row. One statement, so that the buckets
+# live only while the windows and the history are added up from them.
+WINDOWS = f"""
+CREATE OR REPLACE TEMP TABLE windows AS
+WITH {_with("issued_buckets", _ISSUED_BUCKETS)},
+{_with("settled_buckets", _SETTLED_BUCKETS)},
+{_with("payment_buckets", _PAYMENT_BUCKETS)},
+{_with("issued", _ISSUED)},
+{_with("settled", _SETTLED)},
+{_with("paid", _PAYMENTS)},
+{_with("history", _HISTORY)}
+SELECT h.*, i.* EXCLUDE (customer_key, as_of_date), s.* EXCLUDE (customer_key, as_of_date),
+       y.* EXCLUDE (customer_key, as_of_date)
+FROM history h
+LEFT JOIN issued i ON i.customer_key = h.customer_key AND i.as_of_date = h.as_of_date
+LEFT JOIN settled s ON s.customer_key = h.customer_key AND s.as_of_date = h.as_of_date
+LEFT JOIN paid y ON y.customer_key = h.customer_key AND y.as_of_date = h.as_of_date
+"""
+
+
+def _keyed_view(name: str, columns: str) -> str:
+    return f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT customer_key, as_of_date, {columns} FROM windows"
+
+
+ISSUED = _keyed_view("issued_365d", "invoice_count_365d, invoice_count_90d, invoice_amount_365d, invoice_amount_90d, "
+                     "invoice_amount_prior_275d, credit_note_amount_365d, max_invoice_amount_365d, active_months_365d, "
+                     "terms_days_365d")
+SETTLED = _keyed_view("settled_365d", ", ".join(
+    ["settled_count_365d", "settled_count_90d", "settled_count_prior_275d", "days_late_365d", "days_late_90d",
+     "days_late_prior_275d", "over_30d_late_count_365d", "over_30d_late_count_90d",
+     *[f"{c}_365d" for c in _SETTLED_365], "max_days_late_365d", "p90_days_late_365d"]))
+PAYMENTS = _keyed_view("payments_365d", "payment_count_365d, payment_count_90d, payment_amount_90d")
+HISTORY = _keyed_view("history", "last_payment_date, last_invoice_date, max_days_late_ever, settled_count_ever, "
+                      "settled_over_30d_late_count_ever")
+
+# Relations with at most one row per customer and as-of date: features on them are row expressions.
+# (Each is a view over `windows`, which the feature query joins once.)
+KEYED_FACTS = {"issued_365d": "windows", "settled_365d": "windows", "payments_365d": "windows", "history": "windows"}
 
 FACT_STATEMENTS = (
-    DOCUMENTS, POPULATION, OPEN_DOCUMENTS, ISSUED, SETTLED, PAYMENTS, DISPUTES, EVENTS, BUCKETS_BY_DAY, HISTORY,
+    CUSTOMER_KEYS, DOCUMENTS, MULTI_DAY_PAYMENTS, POPULATION, AS_OF_DAYS, OPEN_DOCUMENTS, DISPUTES, EVENTS,
+    WINDOW_CUTS, WINDOW_DAYS, WINDOW_SPANS, PAYMENT_EVENTS, WINDOWS, ISSUED, SETTLED, PAYMENTS, HISTORY,
 )

@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from features.catalogue import FACTS, Feature, catalogue
-from features.facts import FACT_STATEMENTS
+from features.facts import FACT_STATEMENTS, KEYED_FACTS
 from features.ledger import Ledger
 
 KEYS = ("customer_id", "as_of_date")
@@ -120,19 +120,26 @@ def customer_extras(ledger: Ledger) -> list[str]:
 
 def feature_query(features: list[Feature], extras: Sequence[str] = ()) -> str:
     """Return the SQL that turns the fact relations into the feature table."""
-    joins, base_columns = [], []
+    # Features on a row fact aggregate its rows per customer and date; a keyed fact has at most one
+    # row per customer and date, its features are expressions over it, and keyed facts that are
+    # views over the same table are read in one join.
+    relations: dict[str, tuple[str, list[Feature]]] = {}
     for fact in FACTS:
         on_fact = [f for f in features if f.source == fact]
-        if not on_fact:
-            continue
-        aggregates = ", ".join(f"{f.sql} AS {f.name}" for f in on_fact)
+        if on_fact and fact in KEYED_FACTS:
+            relations.setdefault(KEYED_FACTS[fact], ("", []))[1].extend(on_fact)
+        elif on_fact:
+            relations[fact] = (" GROUP BY customer_key, as_of_date", on_fact)
+    joins, base_columns = [], []
+    for relation, (group, on_relation) in relations.items():
+        expressions = ", ".join(f"{f.sql} AS {f.name}" for f in on_relation)
         joins.append(
-            f"LEFT JOIN (SELECT customer_id, as_of_date, {aggregates} FROM {fact} GROUP BY customer_id, as_of_date) "
-            f"AS {fact}_f ON {fact}_f.customer_id = p.customer_id AND {fact}_f.as_of_date = p.as_of_date"
+            f"LEFT JOIN (SELECT customer_key, as_of_date, {expressions} FROM {relation}{group}) "
+            f"AS {relation}_f ON {relation}_f.customer_key = p.customer_key AND {relation}_f.as_of_date = p.as_of_date"
         )
         base_columns += [
-            f"coalesce({fact}_f.{f.name}, {f.fill}) AS {f.name}" if f.fill is not None else f"{fact}_f.{f.name}"
-            for f in on_fact
+            f"coalesce({relation}_f.{f.name}, {f.fill}) AS {f.name}" if f.fill is not None else f"{relation}_f.{f.name}"
+            for f in on_relation
         ]
     base_columns += [f"{f.sql} AS {f.name}" for f in features if f.source == "customer"]
     base_columns += [f'c."{name}" AS "{name}"' for name in extras]
@@ -142,8 +149,9 @@ def feature_query(features: list[Feature], extras: Sequence[str] = ()) -> str:
         for f in features
     ]
     outer += [f'"{name}"' for name in extras]
+    # customer_key numbers customers in customer_id order: sorting by it sorts by customer_id.
     return (
-        f"WITH base AS (SELECT p.customer_id, p.as_of_date, {', '.join(base_columns)} FROM population p "
-        f"LEFT JOIN customers c ON c.customer_id = p.customer_id {' '.join(joins)}) "
-        f"SELECT customer_id, as_of_date, {', '.join(outer)} FROM base ORDER BY as_of_date, customer_id"
+        f"WITH base AS (SELECT p.customer_id, p.customer_key, p.as_of_date, {', '.join(base_columns)} "
+        f"FROM population p LEFT JOIN customers c ON c.customer_id = p.customer_id {' '.join(joins)}) "
+        f"SELECT customer_id, as_of_date, {', '.join(outer)} FROM base ORDER BY as_of_date, customer_key"
     )
