@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+import pandas as pd
+
 LANGUAGES = ("en", "zh")
 MEDIAN_CLAUSE = (" (portfolio median {median})", "（组合中位数 {median}）")
 FALLBACK = ("{feature}: {value}" + MEDIAN_CLAUSE[0], "{feature}：{value}" + MEDIAN_CLAUSE[1])
@@ -131,13 +134,56 @@ def reason_sentence(feature: str, value, median, unit: str, language: str = "en"
 
 def format_reason(texts: Sequence[str] | None, feature: str, value, median, unit: str, language: str = "en") -> str:
     """Like `reason_sentence`, with the (English, Chinese) templates given (e.g. as saved with a model); None: fallback."""
-    if language not in LANGUAGES:
-        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
-    i = LANGUAGES.index(language)
+    return reason_sentences(texts, feature, np.array([value], dtype=object), median, unit, language)[0]
+
+
+def reason_sentences(texts: Sequence[str] | None, feature: str, values: np.ndarray, median, unit: str,
+                     language: str = "en") -> list[str]:
+    """Return `format_reason` for each of `values` (one feature): the template is filled once, values formatted in bulk."""
+    i = _language(language)
     template = (texts or FALLBACK)[i]
     if _missing(median):
         template = template.removesuffix(MEDIAN_CLAUSE[i])
-    return template.format(feature=feature, value=_format(value, unit, i), median=_format(median, unit, i))
+    # Every template holds {value} once: fill the rest once, then join the pieces per shown value.
+    head, tail = (part.format(feature=feature, median=_format(median, unit, i)) for part in template.split("{value}", 1))
+    codes, shown = _shown_values(values, unit, i)
+    return np.array([head + text + tail for text in shown], dtype=object)[codes].tolist()
+
+
+# Units whose shown value depends only on the value rounded after scaling (see `_format`), so values
+# that round alike are formatted once.
+_ROUNDED_UNITS = {"EUR": 1.0, "days": 1.0, "count": 1.0, "share": 100.0}
+
+
+def format_values(values: np.ndarray, unit: str, language: str = "en") -> list[str]:
+    """Return each value as a reason sentence shows it, by unit; each distinct shown value is formatted once."""
+    codes, shown = _shown_values(values, unit, _language(language))
+    return np.array(shown, dtype=object)[codes].tolist()
+
+
+def _shown_values(values: np.ndarray, unit: str, i: int) -> tuple[np.ndarray, list[str]]:
+    """Return (code per value, distinct shown texts): code -1, the last text, is a missing value."""
+    values = np.asarray(values)
+    key = np.rint(values * _ROUNDED_UNITS[unit]) if unit in _ROUNDED_UNITS and values.dtype.kind == "f" else values
+    codes, distinct = pd.factorize(key, use_na_sentinel=True)
+    if not len(distinct):
+        texts = []
+    elif key is not values and np.isfinite(distinct).all() and np.abs(distinct).max() < 2**53:
+        # `_format` of such a value is its rounded key as an integer: skip the per-value dispatch.
+        suffix = PERCENT[i] if unit == "share" else None
+        whole = distinct.astype(np.int64).tolist()
+        texts = [f"{k}{suffix}" for k in whole] if suffix else [f"{k:,}" for k in whole]
+    else:
+        _, first = np.unique(codes, return_index=True)
+        first = first[codes[first] >= 0]  # one row per distinct key, in code order
+        texts = [_format(values[row], unit, i) for row in first]
+    return codes, [*texts, MISSING[i]]
+
+
+def _language(language: str) -> int:
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+    return LANGUAGES.index(language)
 
 
 def _missing(x) -> bool:

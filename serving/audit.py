@@ -18,10 +18,10 @@ class AuditLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
 
-    def record(self, request_id: str, scores: pd.DataFrame, at: str) -> None:
-        """Append one line per scored row: request, customer, as_of, model version, score, reasons, limit advice."""
+    def record(self, request_id: str, scores: list[dict], at: str) -> None:
+        """Append one line per score record: request, customer, as_of, model version, score, reasons, limit advice."""
         lines = []
-        for row in scores.to_dict("records"):
+        for row in scores:
             lines.append(json.dumps({
                 "request_id": request_id,
                 "logged_at": at,

@@ -120,19 +120,3 @@ def score_in_chunks(
         if on_chunk:
             on_chunk(chunk)
     return scored
-
-
-def select_customers(features: pd.DataFrame, customer_ids: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
-    """Return the feature rows of `customer_ids` (in the order asked) and the ids that have none.
-
-    `features` is indexed by customer_id (as `index_by_customer` leaves it), so a lookup costs no scan.
-    """
-    wanted = list(dict.fromkeys(customer_ids))
-    found = [c for c in wanted if c in features.index]
-    missing = [c for c in wanted if c not in features.index]
-    return features.loc[found].reset_index(drop=True), missing
-
-
-def index_by_customer(features: pd.DataFrame) -> pd.DataFrame:
-    """Return the snapshot indexed by customer_id (the column is kept)."""
-    return features.set_index("customer_id", drop=False)

@@ -1,4 +1,11 @@
-"""A long-lived scorer for the API and the pages: ledger and models loaded once, snapshots cached."""
+"""A long-lived scorer for the API and the pages: ledger and models loaded once, scores cached per as-of date.
+
+The ledger and the models are fixed for the life of the service, so a customer's explained score at an
+as-of date is too. The first call for a date builds that date's snapshot and scores the whole portfolio
+with the scoring core (seconds at 100k customers); every later call for the date is a lookup, which is
+what keeps one customer's request in the low milliseconds under concurrent load. Batch and API give the
+same answers because both come from `score_in_chunks`.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +13,14 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
+import pyarrow as pa
 
 from features.ledger import Ledger
 from serving.limits import LimitPolicy
-from serving.scoring import (
-    ScoringModels,
-    index_by_customer,
-    score_features,
-    select_customers,
-    snapshot,
-)
+from serving.scoring import SCORE_COLUMNS, ScoringModels, score_in_chunks, snapshot
 
 SNAPSHOTS_KEPT = 4
 MAX_DAYS_AFTER_LEDGER = 366
@@ -27,34 +30,57 @@ class AsOfOutOfRange(ValueError):
     """The as-of date lies too far beyond what the ledger has observed."""
 
 
+@dataclass(frozen=True)
+class ScoredDate:
+    """One as-of date: every customer's features and explained score, and where each customer's row is."""
+
+    features: pd.DataFrame  # indexed by customer_id (the column is kept)
+    scores: pa.Table  # columns SCORE_COLUMNS, one row per customer
+    position: dict[str, int]  # customer_id -> row in `features` and `scores`
+
+    def records(self, customer_ids: Sequence[str]) -> tuple[list[dict], list[str]]:
+        """Return the score records of `customer_ids` (duplicates once, in the order asked) and the ids without one."""
+        wanted = list(dict.fromkeys(customer_ids))
+        rows = [self.position[c] for c in wanted if c in self.position]
+        missing = [c for c in wanted if c not in self.position]
+        # A one-row slice is a zero-copy view; `take` would copy every column of the table.
+        return [self.scores.slice(row, 1).to_pylist()[0] for row in rows], missing
+
+
 class ScoringService:
     """Scores customers of one ledger with one pair of models; safe to call from several threads."""
 
     def __init__(self, ledger: Ledger, models: ScoringModels, policy: LimitPolicy):
         self.ledger, self.models, self.policy = ledger, models, policy
         self.last_date = ledger.last_date()
-        self._snapshots: OrderedDict[dt.date, pd.DataFrame] = OrderedDict()
+        self._dates: OrderedDict[dt.date, ScoredDate] = OrderedDict()
         self._lock = threading.Lock()
 
     def features_at(self, as_of: dt.date) -> pd.DataFrame:
-        """Return every customer's feature row at `as_of`, computed once per date and kept for the next calls."""
+        """Return every customer's feature row at `as_of`, indexed by customer_id."""
+        return self.scored(as_of).features
+
+    def score(self, customer_ids: Sequence[str], as_of: dt.date) -> tuple[list[dict], list[str]]:
+        """Return the score records (`SCORE_COLUMNS`) of `customer_ids` at `as_of` and the ids that have none."""
+        return self.scored(as_of).records(customer_ids)
+
+    def scored(self, as_of: dt.date) -> ScoredDate:
+        """Return `as_of` scored, computed on the first call for the date; the last SNAPSHOTS_KEPT dates are kept."""
         if self.last_date and as_of > self.last_date + dt.timedelta(days=MAX_DAYS_AFTER_LEDGER):
             raise AsOfOutOfRange(
                 f"as_of {as_of} is more than {MAX_DAYS_AFTER_LEDGER} days after the ledger's last date {self.last_date}"
             )
         with self._lock:
-            if as_of in self._snapshots:
-                self._snapshots.move_to_end(as_of)
-                return self._snapshots[as_of]
-            frame = index_by_customer(snapshot(self.ledger, as_of))
-            self._snapshots[as_of] = frame
-            while len(self._snapshots) > SNAPSHOTS_KEPT:
-                self._snapshots.popitem(last=False)
-            return frame
-
-    def score(self, customer_ids: Sequence[str], as_of: dt.date) -> tuple[pd.DataFrame, list[str]]:
-        """Return the scores of `customer_ids` at `as_of` and the ids that could not be scored."""
-        rows, missing = select_customers(self.features_at(as_of), customer_ids)
-        if rows.empty:
-            return pd.DataFrame(), missing
-        return score_features(rows, self.models, self.policy), missing
+            if as_of in self._dates:
+                self._dates.move_to_end(as_of)
+                return self._dates[as_of]
+            features = snapshot(self.ledger, as_of)
+            chunks: list[pd.DataFrame] = []
+            score_in_chunks(features, self.models, self.policy, on_chunk=chunks.append)
+            scores = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=SCORE_COLUMNS)
+            position = {customer: row for row, customer in enumerate(scores["customer_id"])}
+            self._dates[as_of] = ScoredDate(features.set_index("customer_id", drop=False),
+                                            pa.Table.from_pandas(scores, preserve_index=False), position)
+            while len(self._dates) > SNAPSHOTS_KEPT:
+                self._dates.popitem(last=False)
+            return self._dates[as_of]

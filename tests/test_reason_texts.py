@@ -11,10 +11,15 @@ import pytest
 from features.catalogue import catalogue
 from features.reason_texts import (
     FALLBACK,
+    LANGUAGES,
     MEDIAN_CLAUSE,
     REASON_TEXTS,
+    _format,
     format_reason,
+    format_values,
     reason_sentence,
+    reason_sentences,
+    templates_for,
 )
 
 
@@ -116,3 +121,21 @@ def test_format_reason_takes_templates_saved_as_a_json_list():
 def test_an_unknown_language_is_refused():
     with pytest.raises(ValueError, match="language"):
         reason_sentence("open_amount", 1, 1, "EUR", "de")
+
+
+@pytest.mark.parametrize("unit", ["EUR", "days", "count", "share", "ratio", "", "flag"])
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_bulk_formatting_shows_each_value_as_one_at_a_time(unit, language):
+    """A portfolio's reasons are formatted in bulk; each value must read exactly as when formatted alone."""
+    rng = np.random.default_rng(5)
+    values = np.concatenate([
+        rng.normal(0, 1e5, 300), rng.integers(-40, 400, 300) + 0.5,  # halves round to even, both ways
+        rng.random(300), [np.nan, np.inf, -np.inf, -0.4, -0.0, 0.0, 1e17, -2.5e18, 0.125, 0.005, 1.0, 1.0],
+    ])
+    i = LANGUAGES.index(language)
+    expected = [_format(v, unit, i) for v in values]
+    assert format_values(values, unit, language) == expected
+    assert format_values(values.astype(object), unit, language) == expected
+    sentences = reason_sentences(templates_for("open_amount"), "open_amount", values, 1234.5, unit, language)
+    assert sentences == [format_reason(templates_for("open_amount"), "open_amount", v, 1234.5, unit, language)
+                         for v in values]

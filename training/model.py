@@ -20,7 +20,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features.reason_texts import format_reason
+from features.reason_texts import reason_sentences
 from training.calibrate import ScoreCalibrator
 from training.dataset import FeatureSpec
 from training.grades import assign_grades
@@ -116,41 +116,62 @@ class PackagedModel:
             columns.update(self.reasons(features, explanation.contributions))
         return pd.DataFrame(columns)
 
-    def reasons(self, features: pd.DataFrame, contributions: np.ndarray, n: int = MAX_REASONS) -> dict[str, list]:
+    def reasons(self, features: pd.DataFrame, contributions: np.ndarray, n: int = MAX_REASONS) -> dict[str, np.ndarray]:
         """Return the reason columns: per row the `n` largest risk-raising contributions, largest first.
 
-        Only contributions that raise the risk count as reasons; a row with fewer has empty slots.
+        Only contributions that raise the risk count as reasons; a row with fewer has empty slots
+        (None, and NaN for the contribution); of two equal contributions the feature listed first comes first.
         """
         names = list(self.spec.names)
-        order = np.argsort(-contributions, axis=1, kind="stable")[:, :n]
-        top = np.take_along_axis(contributions, order, axis=1)
-        medians, units, texts = self.bundle["medians"], self.bundle["units"], self.bundle["reason_texts"]
-        values = features[names]
-        columns: dict[str, list] = {c: [] for c in reason_columns(n)}
-        for row in range(len(features)):
-            for slot in range(n):
-                prefix = f"reason_{slot + 1}_"
-                if top[row, slot] <= 0:
-                    for part in ("feature", "value", "text_en", "text_zh"):
-                        columns[prefix + part].append(None)
-                    columns[prefix + "contribution"].append(np.nan)
-                    continue
-                name = names[order[row, slot]]
-                value = values.iat[row, order[row, slot]]
-                columns[prefix + "feature"].append(name)
-                columns[prefix + "value"].append(None if _missing(value) else str(value))
-                columns[prefix + "contribution"].append(float(top[row, slot]))
-                for language in ("en", "zh"):
-                    columns[prefix + "text_" + language].append(
-                        format_reason(texts.get(name), name, value, medians.get(name), units.get(name, ""), language)
-                    )
-        return columns
+        rows = len(features)
+        # Only features that raise some row's risk can be a reason; a small model uses few of them.
+        usable = np.flatnonzero((contributions > 0).any(axis=0))
+        if len(usable) < len(names):
+            contributions = contributions[:, usable]
+        else:
+            usable = np.arange(len(names))
+        n_top = min(n, len(usable))
+        # The n largest per row without sorting all features: partition, then order those by size.
+        if 0 < n_top < len(usable):
+            candidates = np.argpartition(-contributions, n_top - 1, axis=1)[:, :n_top]
+        else:
+            candidates = np.broadcast_to(np.arange(len(usable)), (rows, len(usable)))
+        picked = np.take_along_axis(contributions, candidates, axis=1)
+        rank = np.lexsort((candidates, -picked), axis=1)
+        order = usable[np.take_along_axis(candidates, rank, axis=1)]
+        top = np.take_along_axis(picked, rank, axis=1)
+        columns: dict[str, np.ndarray] = {}
+        for slot in range(n_top):
+            prefix = f"reason_{slot + 1}_"
+            parts = {part: np.full(rows, None, dtype=object) for part in ("feature", "value", "text_en", "text_zh")}
+            raising = top[:, slot] > 0
+            for j in np.unique(order[raising, slot]):
+                at = np.flatnonzero(raising & (order[:, slot] == j))
+                parts["feature"][at] = names[j]
+                texts = self._reason_texts(names[j], features[names[j]].to_numpy()[at])
+                for part, text in zip(("value", "text_en", "text_zh"), texts):
+                    parts[part][at] = text
+            columns.update({prefix + part: parts[part] for part in ("feature", "value")})
+            columns[prefix + "contribution"] = np.where(raising, top[:, slot], np.nan)
+            columns.update({prefix + part: parts[part] for part in ("text_en", "text_zh")})
+        for slot in range(n_top, n):  # fewer risk-raising features than reason slots
+            prefix = f"reason_{slot + 1}_"
+            columns.update({prefix + part: np.full(rows, None, dtype=object)
+                            for part in ("feature", "value", "text_en", "text_zh")})
+            columns[prefix + "contribution"] = np.full(rows, np.nan)
+        return {c: columns[c] for c in reason_columns(n)}
+
+    def _reason_texts(self, name: str, values: np.ndarray) -> tuple[np.ndarray, list[str], list[str]]:
+        """Return, per value of feature `name`, its text, the English and the Chinese sentence."""
+        template = self.bundle["reason_texts"].get(name)
+        median, unit = self.bundle["medians"].get(name), self.bundle["units"].get(name, "")
+        codes, distinct = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+        value_text = np.array([str(v) for v in distinct] + [None], dtype=object)[codes]  # -1: missing
+        return (value_text, reason_sentences(template, name, values, median, unit, "en"),
+                reason_sentences(template, name, values, median, unit, "zh"))
 
 
 def _threads(rows: int) -> int:
     # OpenMP start-up costs more than it saves on a handful of rows (the API scores one at a time).
     return 1 if rows < 256 else 0
 
-
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA

@@ -29,7 +29,7 @@ def load_service(settings: ApiSettings):
     service = ScoringService(ledger, models, policy)
     as_of = settings.default_as_of or service.last_date
     first = service.features_at(as_of)["customer_id"].head(1).tolist()
-    scored, _ = service.score(first, as_of)  # warm-up: features, prediction and explanation all ran
+    scored, _ = service.score(first, as_of)  # warm-up: the whole date scored and explained, one record read back
     if first and len(scored) != 1:
         raise RuntimeError("warm-up prediction returned no score")
     return service

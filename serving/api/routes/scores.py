@@ -37,7 +37,7 @@ def to_customer_score(row: dict) -> CustomerScore:
             text_zh=row[f"reason_{i}_text_zh"],
         )
         for i in range(1, MAX_REASONS + 1)
-        if isinstance(row[f"reason_{i}_feature"], str)  # an empty slot reads back as NaN
+        if isinstance(row[f"reason_{i}_feature"], str)  # an empty slot reads back as None
     ]
     return CustomerScore(
         customer_id=row["customer_id"], as_of_date=row["as_of_date"], pd_12m=row["pd_12m"],
@@ -59,11 +59,11 @@ def _score(request: Request, service: ScoringService, customer_ids: list[str], a
         scores, missing = service.score(customer_ids, as_of)
     except AsOfOutOfRange as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    if len(scores):
+    if scores:
         request.app.state.audit.record(request_id, scores, request.app.state.clock().isoformat())
     return ScoreResponse(
         request_id=request_id, model_version=request.app.state.model_version,
-        scores=[to_customer_score(r) for r in scores.to_dict("records")], not_found=missing,
+        scores=[to_customer_score(r) for r in scores], not_found=missing,
     )
 
 
