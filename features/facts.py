@@ -76,7 +76,8 @@ SELECT i.invoice_id, i.customer_id, i.invoice_date, i.due_date, CAST(i.amount AS
             WHEN x.paid >= CAST(i.amount AS DECIMAL(18, 2)) - {SETTLEMENT_TOLERANCE} THEN x.first_day END AS settled_date,
        CASE WHEN x.first_day < x.last_day THEN s.payment_days_to_settle
             WHEN x.paid >= CAST(i.amount AS DECIMAL(18, 2)) - {SETTLEMENT_TOLERANCE} THEN 1 END AS payment_days_to_settle,
-       k.customer_key, x.paid, x.payment_count, x.first_day AS first_payment_date, x.last_day AS last_payment_date
+       k.customer_key, CAST(x.paid AS DECIMAL(18, 2)) AS paid, x.payment_count, x.first_day AS first_payment_date,
+       x.last_day AS last_payment_date
 FROM invoices i
 JOIN customer_keys k ON k.customer_id = i.customer_id
 LEFT JOIN per_document x ON x.invoice_id = i.invoice_id
@@ -88,7 +89,7 @@ LEFT JOIN spread s ON s.invoice_id = i.invoice_id
 MULTI_DAY_PAYMENTS = """
 CREATE OR REPLACE TEMP TABLE multi_day_payments AS
 SELECT p.invoice_id, d.customer_key, d.is_credit_note, p.payment_date,
-       sum(CAST(p.amount AS DECIMAL(18, 2))) AS amount, count(*) AS payment_count
+       CAST(sum(CAST(p.amount AS DECIMAL(18, 2))) AS DECIMAL(18, 2)) AS amount, count(*) AS payment_count
 FROM payments p
 JOIN (SELECT invoice_id, customer_key, is_credit_note FROM documents WHERE first_payment_date < last_payment_date) d
   ON d.invoice_id = p.invoice_id
@@ -145,19 +146,19 @@ WITH disputed AS (
       ON x.opened_date <= g.as_of_date AND (x.resolved_date IS NULL OR x.resolved_date > g.as_of_date)
 ), open AS (
     SELECT * EXCLUDE (paid, first_payment_date, last_payment_date),
-           CASE WHEN first_payment_date IS NULL OR first_payment_date > as_of_date THEN CAST(0 AS DECIMAL(38, 2))
+           CASE WHEN first_payment_date IS NULL OR first_payment_date > as_of_date THEN CAST(0 AS DECIMAL(18, 2))
                 ELSE paid END AS paid_amount
     FROM {_open_pairs("documents")}
     WHERE NOT coalesce({_PART_PAID}, FALSE)
     UNION ALL
-    SELECT o.* EXCLUDE (paid, first_payment_date, last_payment_date), sum(m.amount) AS paid_amount
+    SELECT o.* EXCLUDE (paid, first_payment_date, last_payment_date), CAST(sum(m.amount) AS DECIMAL(18, 2)) AS paid_amount
     FROM {_open_pairs("(SELECT * FROM documents WHERE first_payment_date < last_payment_date)")} o
     JOIN multi_day_payments m ON m.invoice_id = o.invoice_id AND m.payment_date <= o.as_of_date
     WHERE o.first_payment_date <= o.as_of_date AND o.last_payment_date > o.as_of_date
     GROUP BY ALL
 )
 SELECT o.customer_key, o.customer_id, o.as_of_date, o.invoice_id, o.is_credit_note, o.amount, o.due_date, o.paid_amount,
-       CASE WHEN o.is_credit_note THEN -1 ELSE 1 END * (o.amount - o.paid_amount) AS open_amount,
+       CAST(CASE WHEN o.is_credit_note THEN -1 ELSE 1 END * (o.amount - o.paid_amount) AS DECIMAL(18, 2)) AS open_amount,
        date_diff('day', o.due_date, o.as_of_date) AS days_past_due,
        date_diff('day', o.invoice_date, o.as_of_date) AS age_days,
        x.invoice_id IS NOT NULL AS is_disputed
