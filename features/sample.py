@@ -20,6 +20,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -290,13 +291,139 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     say = progress or (lambda message: None)
     # Two streams from the seed: `world` draws the customers and their hidden risk, distress and default;
     # `rng` everything the ledger shows of them. Re-tuning behaviour leaves the hidden world unchanged.
+    # Each stage below draws from them in turn: the order of the stages is the order of the draws.
     world, rng = (np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(2))
     months = _month_grid(config)
-    n, n_months = config.customers, months.count
-    n_ind, n_cty = len(INDUSTRIES), len(COUNTRIES)
 
-    # Customers: who they are, how big, how risky at heart.
-    say(f"customers: {n:,}")
+    say(f"customers: {config.customers:,}")
+    customers = _customers(config, months, world)
+    say(f"latent risk: {months.count} months")
+    hidden = _risk_process(customers, months, world, rng)
+    say("invoices")
+    docs = _invoices(customers, hidden, months, rng)
+    say(f"payments for {docs.cust.size:,} documents")
+    timing = _payment_days(customers, hidden, docs, months, rng)
+    disputed = _disputes(hidden, docs, timing, months, rng)
+    paid = _payments(hidden, docs, timing, disputed, months, rng)
+    del timing
+
+    say("assembling tables")
+    customer_ids = _ids("C", config.customers, 6)
+    invoices, payments, disputes = _ledger_tables(customers, docs, paid, disputed, customer_ids, months)
+    has_open_balance = paid.has_open_balance
+    del docs, paid, disputed  # the largest arrays: one entry per document or payment
+    credit_events = _credit_events(customers, hidden, has_open_balance, customer_ids, months, rng)
+    customer_table = _customer_table(customers, hidden.risk, customer_ids, rng)
+    say("latent risk table")
+    latent = _latent_table(config, hidden.pd12, customer_ids, months)
+    say("done")
+    return {
+        "customers": customer_table,
+        "invoices": invoices,
+        "payments": payments,
+        "disputes": disputes,
+        "credit_events": credit_events,
+        TRUTH_TABLE: latent,
+    }
+
+
+@dataclass(frozen=True)
+class _Customers:
+    """Who the customers are, as the world drew them; one entry per customer."""
+
+    industry: np.ndarray  # index into INDUSTRIES
+    country: np.ndarray  # index into COUNTRIES
+    size_z: np.ndarray  # standard normal behind the revenue
+    revenue: np.ndarray
+    purchases: np.ndarray  # expected annual sales to this customer
+    terms: np.ndarray  # payment terms in days
+    is_new: np.ndarray  # onboarded during the ledger
+    onboarding: np.ndarray  # day
+    onboard_month: np.ndarray  # month index, 0 for customers already on the books
+    first_day: np.ndarray  # first day the customer can have a document: onboarding or the ledger start
+    base: np.ndarray  # static part of the latent risk
+    idio: np.ndarray  # idiosyncratic AR(1) part of the latent risk at the ledger start
+
+
+@dataclass(frozen=True)
+class _Hidden:
+    """What happened to each customer, month by month: customers x months matrices and per-customer defaults."""
+
+    risk: np.ndarray  # latent risk R at each month
+    onset_of: np.ndarray  # onset day of the distress under way in (or beginning during) the month, or _NEVER
+    recovery_of: np.ndarray  # the day that distress ends in a recovery, or _NEVER
+    pd12: np.ndarray  # true P(default within 12 months) at the month start; NaN before onboarding, after default
+    default_month: np.ndarray  # month index of the default (may lie beyond the ledger), or _NEVER
+    default_day: np.ndarray  # day of the default inside the ledger, or _NEVER
+    event_customer: np.ndarray  # information events: customer,
+    event_day: np.ndarray  # day,
+    event_kind: np.ndarray  # and kind: 0 collections handover, 1 limit change
+
+    def in_distress(self, cell: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Whether the customer of each customer-month `cell` is distressed on `day` (a day of that month)."""
+        return self.onset_of.ravel()[cell] <= day
+
+
+@dataclass(frozen=True)
+class _Documents:
+    """Invoices and stand-alone credit notes, month-major; one entry per document."""
+
+    cust: np.ndarray
+    month: np.ndarray
+    day: np.ndarray
+    cents: np.ndarray
+    is_credit_note: np.ndarray
+
+
+@dataclass(frozen=True)
+class _PaymentDays:
+    """When each document would be paid in one go, and what distress does to it; one entry per document."""
+
+    day: np.ndarray  # payment day; `_disputes` postpones it for disputed invoices
+    distressed: np.ndarray  # the customer is distressed on the payment day
+    risk_due: np.ndarray  # latent risk in the month the document falls due
+    stall: np.ndarray  # disputed to buy time: the distress began while the invoice was open
+    stall_day: np.ndarray  # the day such a dispute opens
+
+
+@dataclass(frozen=True)
+class _Disputes:
+    """The disputed invoices and how their disputes end; one entry per dispute, but the credit notes."""
+
+    invoice: np.ndarray  # document index
+    opened: np.ndarray
+    resolved: np.ndarray
+    credited: np.ndarray
+    visible: np.ndarray  # opened inside the ledger and before a default
+    closed: np.ndarray  # visible and resolved inside the ledger and before a default
+    cn_from: np.ndarray  # one per credit note of a credited dispute: the document it credits
+    cn_cents: np.ndarray  # and its amount in cents
+
+
+@dataclass(frozen=True)
+class _Payments:
+    """The payment rows, instalments and applied credit notes; one entry per row, but the last field."""
+
+    invoice: np.ndarray  # document index (credit notes from disputes numbered after the documents)
+    day: np.ndarray
+    cents: np.ndarray
+    has_open_balance: np.ndarray  # per customer: defaults with an invoice not fully paid
+
+
+class _DistressStart(NamedTuple):
+    """The distress state at the ledger start, one entry per customer."""
+
+    distressed: np.ndarray
+    entry: np.ndarray  # month the distress began (0 or negative)
+    default_month: np.ndarray
+    recover_month: np.ndarray
+    onset: np.ndarray  # day the distress began
+
+
+def _customers(config: SampleConfig, months: _Months, world: np.random.Generator) -> _Customers:
+    """Return the customers: who they are, how big, how risky at heart."""
+    n = config.customers
+    n_ind, n_cty = len(INDUSTRIES), len(COUNTRIES)
     industry = world.choice(n_ind, size=n, p=np.array([i[1] for i in INDUSTRIES]) / sum(i[1] for i in INDUSTRIES))
     country = world.choice(n_cty, size=n, p=np.array([c[1] for c in COUNTRIES]) / sum(c[1] for c in COUNTRIES))
     size_z = world.standard_normal(n)
@@ -317,32 +444,35 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     base += RISK_NEW_CUSTOMER * is_new
     idio_sd = IDIO_SIGMA / np.sqrt(1 - IDIO_PHI**2)
     x = idio_sd * world.standard_normal(n)
-    macro_sigma = np.array([i[3] for i in INDUSTRIES])
-    macro = np.zeros(n_ind)
-    common = 0.0
+    return _Customers(
+        industry=industry, country=country, size_z=size_z, revenue=revenue, purchases=purchases, terms=terms,
+        is_new=is_new, onboarding=onboarding, onboard_month=onboard_month, first_day=first_day, base=base, idio=x,
+    )
+
+
+def _hazard_season() -> np.ndarray:
+    """Return the seasonal term of the distress hazard, industry x month of year."""
     season = HAZARD_SEASON * np.cos(2 * np.pi * np.arange(12) / 12)
     winter = np.isin(np.arange(12), (0, 1, 11)).astype(float)
-    hazard_season = season[None, :] + np.array([i[6] for i in INDUSTRIES])[:, None] * winter[None, :]
+    return season[None, :] + np.array([i[6] for i in INDUSTRIES])[:, None] * winter[None, :]
 
-    # Latent risk and the distress / default process, month by month.
-    say(f"latent risk: {n_months} months")
-    distress_pd = _distress_pd_by_age(int(DEFAULT_AFTER.max()) + 1)
-    risk = np.empty((n, n_months), dtype=np.float64)
-    # Behaviour follows the distress from the day it begins: per customer-month, the onset day of the
-    # episode under way in (or beginning during) that month, and the day it ends in a recovery.
-    onset_of = np.full((n, n_months), _NEVER, dtype=np.int64)
-    recovery_of = np.full((n, n_months), _NEVER, dtype=np.int64)
-    pd12 = np.full((n, n_months), np.nan, dtype=np.float64)
+
+def _initial_distress(
+    customers: _Customers, months: _Months, hazard_season: np.ndarray, world: np.random.Generator, rng: np.random.Generator
+) -> _DistressStart:
+    """Return the distress state at the ledger start, for every customer."""
+    # Customers already on the books start in the stationary mix of healthy and distressed states.
+    n = customers.industry.size
     distressed = np.zeros(n, dtype=bool)
     entry = np.zeros(n, dtype=np.int64)
     default_month = np.full(n, _NEVER, dtype=np.int64)
     recover_month = np.full(n, _NEVER, dtype=np.int64)
-    handed_over = np.zeros(n, dtype=bool)
-
-    # Customers already on the books start in the stationary mix of healthy and distressed states.
     sojourn = P_DEFAULT * (DEFAULT_AFTER + 1).mean() + (1 - P_DEFAULT) * RECOVERY_AFTER.mean()
-    h0 = np.minimum(np.exp(HAZARD_BASE + base + x + hazard_season[industry, months.moy[0]]), HAZARD_CAP)
-    starts_distressed = ~is_new & (world.random(n) < h0 * sojourn / (1 + h0 * sojourn))
+    h0 = np.minimum(
+        np.exp(HAZARD_BASE + customers.base + customers.idio + hazard_season[customers.industry, months.moy[0]]),
+        HAZARD_CAP,
+    )
+    starts_distressed = ~customers.is_new & (world.random(n) < h0 * sojourn / (1 + h0 * sojourn))
     episodes = [(True, d, d + 1, P_DEFAULT / DEFAULT_AFTER.size) for d in DEFAULT_AFTER]
     episodes += [(False, r, r, (1 - P_DEFAULT) / RECOVERY_AFTER.size) for r in RECOVERY_AFTER]
     weights = np.array([p * ages for _, _, ages, p in episodes])
@@ -355,10 +485,38 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     default_month = np.where(starts_distressed & ep_default, entry + ep_length, default_month)
     recover_month = np.where(starts_distressed & ~ep_default, entry + ep_length, recover_month)
     onset = months.first[0] + np.floor((entry - 1 + rng.random(n)) * 30.44).astype(np.int64)
+    return _DistressStart(distressed, entry, default_month, recover_month, onset)
 
-    def recovery_day(default_month: np.ndarray, recover_month: np.ndarray) -> np.ndarray:
-        inside = (default_month >= _NEVER) & (recover_month <= n_months)
-        return np.where(inside, months.first[np.minimum(recover_month, n_months)], _NEVER)
+
+def _recovery_day(months: _Months, default_month: np.ndarray, recover_month: np.ndarray) -> np.ndarray:
+    """Return the day a distress ends in a recovery (the first of its month), or _NEVER."""
+    n_months = months.count
+    inside = (default_month >= _NEVER) & (recover_month <= n_months)
+    return np.where(inside, months.first[np.minimum(recover_month, n_months)], _NEVER)
+
+
+def _risk_process(
+    customers: _Customers, months: _Months, world: np.random.Generator, rng: np.random.Generator
+) -> _Hidden:
+    """Return the hidden history: latent risk and the distress / default process, month by month."""
+    industry, onboard_month = customers.industry, customers.onboard_month
+    n, n_months = industry.size, months.count
+    base, x = customers.base, customers.idio
+    macro_sigma = np.array([i[3] for i in INDUSTRIES])
+    macro = np.zeros(len(INDUSTRIES))
+    common = 0.0
+    hazard_season = _hazard_season()
+    distress_pd = _distress_pd_by_age(int(DEFAULT_AFTER.max()) + 1)
+    risk = np.empty((n, n_months), dtype=np.float64)
+    # Behaviour follows the distress from the day it begins: per customer-month, the onset day of the
+    # episode under way in (or beginning during) that month, and the day it ends in a recovery.
+    onset_of = np.full((n, n_months), _NEVER, dtype=np.int64)
+    recovery_of = np.full((n, n_months), _NEVER, dtype=np.int64)
+    pd12 = np.full((n, n_months), np.nan, dtype=np.float64)
+    handed_over = np.zeros(n, dtype=bool)
+    distressed, entry, default_month, recover_month, onset = _initial_distress(
+        customers, months, hazard_season, world, rng
+    )
 
     event_customer, event_day, event_kind = [], [], []  # kind 0 handover, 1 limit change
     for m in range(n_months):
@@ -367,7 +525,7 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
         distressed &= recover_month != m
         alive = (onboard_month <= m) & (default_month >= m)
         onset_of[:, m] = np.where(distressed, onset, _NEVER)
-        recovery_of[:, m] = np.where(distressed, recovery_day(default_month, recover_month), _NEVER)
+        recovery_of[:, m] = np.where(distressed, _recovery_day(months, default_month, recover_month), _NEVER)
         healthy = alive & ~distressed
         # the truth: probability of default within 12 months, as seen from this month's start
         pd_now = np.where(distressed, distress_pd[np.clip(m - entry, 0, distress_pd.size - 1)], 0.0)
@@ -397,7 +555,7 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
         # the trouble begins on a day of this month; the truth records it from the next month start
         onset = np.where(enters, months.first[m] + (rng.random(n) * months.length[m]).astype(np.int64), onset)
         onset_of[enters, m] = onset[enters]
-        recovery_of[enters, m] = recovery_day(default_month, recover_month)[enters]
+        recovery_of[enters, m] = _recovery_day(months, default_month, recover_month)[enters]
         # credit-limit changes: the credit insurer hears of the trouble from the customer's other suppliers
         limit = alive & (rng.random(n) < np.where(onset_of[:, m] <= day, P_LIMIT_CHANGE_DISTRESS, P_LIMIT_CHANGE))
         for kind, mask in ((0, handover), (1, limit)):
@@ -405,31 +563,39 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
             event_day.append(day[mask])
             event_kind.append(np.full(int(mask.sum()), kind))
         x = IDIO_PHI * x + IDIO_SIGMA * world.standard_normal(n)
-        macro = macro + macro_sigma * world.standard_normal(n_ind)
+        macro = macro + macro_sigma * world.standard_normal(len(INDUSTRIES))
         common = common + COMMON_SIGMA * world.standard_normal()
 
     # The default day: uniform within the default month, inside the ledger.
     in_ledger = default_month < n_months
     dm = np.minimum(default_month, n_months - 1)
     default_day = months.first[dm] + (world.random(n) * months.length[dm]).astype(np.int64)
-    default_day = np.where(in_ledger, np.maximum(default_day, first_day), _NEVER)
+    default_day = np.where(in_ledger, np.maximum(default_day, customers.first_day), _NEVER)
     default_day = np.where(default_day < months.end_day, default_day, _NEVER)
+    return _Hidden(
+        risk=risk, onset_of=onset_of, recovery_of=recovery_of, pd12=pd12,
+        default_month=default_month, default_day=default_day,
+        event_customer=np.concatenate(event_customer),
+        event_day=np.concatenate(event_day),
+        event_kind=np.concatenate(event_kind),
+    )
 
-    def in_distress(cell: np.ndarray, day: np.ndarray) -> np.ndarray:
-        """Whether the customer of each customer-month `cell` is distressed on `day` (a day of that month)."""
-        return onset_of.ravel()[cell] <= day
 
+def _invoices(customers: _Customers, hidden: _Hidden, months: _Months, rng: np.random.Generator) -> _Documents:
+    """Return the invoices and stand-alone credit notes, month by month."""
     # Invoices: Poisson counts per customer-month, expanded month-major so rows come in date order.
-    say("invoices")
-    rate = INVOICE_RATE * (purchases / (REVENUE_MEDIAN * PURCHASE_SHARE_MEDIAN)) ** INVOICE_RATE_ELASTICITY
+    industry, first_day, default_day = customers.industry, customers.first_day, hidden.default_day
+    onset_of = hidden.onset_of
+    n, n_months = industry.size, months.count
+    rate = INVOICE_RATE * (customers.purchases / (REVENUE_MEDIAN * PURCHASE_SHARE_MEDIAN)) ** INVOICE_RATE_ELASTICITY
     rate = np.minimum(rate * rng.gamma(2.0, 0.5, n), INVOICE_RATE_MAX)
-    mean_amount = purchases / 12 / rate
+    mean_amount = customers.purchases / 12 / rate
     amps = np.array([i[4] for i in INDUSTRIES])[:, None]
     peaks = np.array([i[5] for i in INDUSTRIES])[:, None] - 1
     sales_season = 1 + amps * np.cos(2 * np.pi * (np.arange(12)[None, :] - peaks) / 12)
     sales_season *= np.where(np.arange(12) == 7, 0.85, 1.0)[None, :]  # August holidays
-    active = (onboard_month[:, None] <= np.arange(n_months)[None, :]) & (
-        np.minimum(default_month, _NEVER)[:, None] >= np.arange(n_months)[None, :]
+    active = (customers.onboard_month[:, None] <= np.arange(n_months)[None, :]) & (
+        np.minimum(hidden.default_month, _NEVER)[:, None] >= np.arange(n_months)[None, :]
     )
     lam = rate[:, None] * sales_season[industry][:, months.moy] * active
     lam *= np.where(onset_of < _NEVER, 1 + ORDER_SPLIT, 1.0)  # thinned below to the days of the distress
@@ -447,7 +613,7 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     inv_cust, inv_month, inv_day = inv_cust[keep], inv_month[keep], inv_day[keep]
     # a distressed customer orders more often, in smaller lots
     inv_cell = inv_cust * n_months + inv_month
-    dis_inv = in_distress(inv_cell, inv_day)
+    dis_inv = hidden.in_distress(inv_cell, inv_day)
     keep = dis_inv | (onset_of.ravel()[inv_cell] >= _NEVER) | (rng.random(inv_cust.size) * (1 + ORDER_SPLIT) < 1)
     inv_cust, inv_month, inv_day, dis_inv = inv_cust[keep], inv_month[keep], inv_day[keep], dis_inv[keep]
     del keep, inv_cell
@@ -458,15 +624,20 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     is_credit_note = rng.random(n_inv) < P_CREDIT_NOTE
     amount = np.where(is_credit_note, amount * rng.uniform(0.05, 0.4, n_inv), amount)
     cents = np.maximum(np.round(amount * 100), MIN_AMOUNT * 100).astype(np.int64)
-    del amount
-    due_day = inv_day + terms[inv_cust]
+    return _Documents(inv_cust, inv_month, inv_day, cents, is_credit_note)
 
+
+def _payment_days(
+    customers: _Customers, hidden: _Hidden, docs: _Documents, months: _Months, rng: np.random.Generator
+) -> _PaymentDays:
+    """Return when each document would be paid in one go, and which invoices distress makes disputed."""
     # Payment behaviour: the habit and latent risk in the month the invoice falls due set the day the
     # customer would pay; distress at that day postpones the payment, or holds it back altogether.
-    say(f"payments for {n_inv:,} documents")
+    inv_cust, inv_day, is_credit_note, terms = docs.cust, docs.day, docs.is_credit_note, customers.terms
+    n, n_months, n_inv = terms.size, months.count, inv_cust.size
+    due_day = inv_day + terms[inv_cust]
     due_month = np.minimum(months.index(due_day), n_months - 1)
-    risk_due = risk.ravel()[inv_cust * n_months + due_month]
-    risk_inv = risk.ravel()[inv_cust * n_months + inv_month]
+    risk_due = hidden.risk.ravel()[inv_cust * n_months + due_month]
     early = rng.random(n) < P_EARLY_PAYER
     habit = np.where(early, -rng.uniform(0.4, 0.7, n) * terms, HABIT_MEAN + HABIT_SIGMA * rng.standard_normal(n))
     delay = habit[inv_cust] + DELAY_PER_RISK * risk_due + DELAY_CONVEX * np.maximum(risk_due - 1, 0) ** 2
@@ -475,35 +646,43 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     delay += spell * rng.exponential(LATE_SPELL_DAYS, n_inv)
     delay += 3.0 * np.isin(months.moy[due_month], (7, 11))  # August and December
     pay_day = np.maximum(due_day + np.round(delay).astype(np.int64), inv_day)
-    del delay, spell, due_month
+    del delay, spell, due_month, due_day
     pay_cell = inv_cust * n_months + np.clip(months.index(pay_day), 0, n_months - 1)
-    dis_pay = in_distress(pay_cell, pay_day)
+    dis_pay = hidden.in_distress(pay_cell, pay_day)
     postpone = np.round(DISTRESS_DELAY + rng.exponential(DISTRESS_DELAY_DAYS, n_inv)).astype(np.int64)
     pay_day += np.where(dis_pay, postpone, 0)
     del postpone
     # most invoices are not paid at all while the distress lasts: after a recovery, or never
     withheld = dis_pay & ~is_credit_note & (rng.random(n_inv) < P_WITHHOLD)
-    catch_up = recovery_of.ravel()[pay_cell] + rng.integers(0, CATCH_UP_DAYS + 1, n_inv)
+    catch_up = hidden.recovery_of.ravel()[pay_cell] + rng.integers(0, CATCH_UP_DAYS + 1, n_inv)
     pay_day = np.where(withheld, np.maximum(pay_day, catch_up), pay_day)
     # the distress began while the invoice was open (issued, not yet paid): it may be disputed to buy time
-    onset_open = onset_of.ravel()[pay_cell]
+    onset_open = hidden.onset_of.ravel()[pay_cell]
     stall = dis_pay & ~is_credit_note & (onset_open > inv_day) & (rng.random(n_inv) < P_STALL_DISPUTE)
     stall_day = onset_open + rng.integers(0, STALL_DISPUTE_DAYS + 1, n_inv)
-    del withheld, catch_up, pay_cell, onset_open
+    return _PaymentDays(pay_day, dis_pay, risk_due, stall, stall_day)
 
+
+def _disputes(
+    hidden: _Hidden, docs: _Documents, timing: _PaymentDays, months: _Months, rng: np.random.Generator
+) -> _Disputes:
+    """Return the disputes and their credit notes; postpones disputed invoices' payments in `timing.day`, in place."""
     # Disputes: more for risky customers, and a distressed one disputes what it cannot pay; a dispute
     # would open 2-46 days after the invoice (before it is paid), and the invoice is paid after resolution.
+    inv_cust, inv_day, is_credit_note, pay_day = docs.cust, docs.day, docs.is_credit_note, timing.day
+    n_months, n_inv, default_day = months.count, inv_cust.size, hidden.default_day
+    risk_inv = hidden.risk.ravel()[inv_cust * n_months + docs.month]
     window = np.clip(pay_day - inv_day - 2, 1, 45)
     opened = inv_day + 2 + (rng.random(n_inv) * window).astype(np.int64)
     del window
-    dis_open = in_distress(inv_cust * n_months + np.minimum(months.index(opened), n_months - 1), opened)
+    dis_open = hidden.in_distress(inv_cust * n_months + np.minimum(months.index(opened), n_months - 1), opened)
     p_dispute = P_DISPUTE * np.exp(DISPUTE_RISK * risk_inv) * np.where(dis_open, 1 + DISPUTE_DISTRESS, 1)
     p_dispute = np.minimum(p_dispute, 0.5)
     is_disputed = ~is_credit_note & (rng.random(n_inv) < p_dispute)
-    opened = np.where(stall & ~is_disputed, stall_day, opened)
-    disputed = np.flatnonzero(is_disputed | stall)
+    opened = np.where(timing.stall & ~is_disputed, timing.stall_day, opened)
+    disputed = np.flatnonzero(is_disputed | timing.stall)
     opened = opened[disputed]
-    del p_dispute, risk_inv, dis_open, is_disputed, stall, stall_day
+    del p_dispute, risk_inv, dis_open, is_disputed
     resolved = opened + 7 + rng.exponential(35.0, disputed.size).astype(np.int64)
     credited = rng.random(disputed.size) < P_CREDITED
     pay_day[disputed] = np.maximum(
@@ -514,19 +693,33 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     closed = visible & (resolved < months.end_day) & (resolved < default_day[d_cust])
     # a credited dispute brings a credit note on the resolution day
     cn_from = disputed[closed & credited]
-    cn_cents = np.maximum(np.round(cents[cn_from] * rng.uniform(0.05, 0.5, cn_from.size)), 1).astype(np.int64)
+    cn_cents = np.maximum(np.round(docs.cents[cn_from] * rng.uniform(0.05, 0.5, cn_from.size)), 1).astype(np.int64)
+    return _Disputes(disputed, opened, resolved, credited, visible, closed, cn_from, cn_cents)
 
+
+def _payments(
+    hidden: _Hidden,
+    docs: _Documents,
+    timing: _PaymentDays,
+    disputed: _Disputes,
+    months: _Months,
+    rng: np.random.Generator,
+) -> _Payments:
+    """Return the payment rows: instalments of the invoices and the credit notes applied."""
+    inv_cust, inv_day, cents, is_credit_note = docs.cust, docs.day, docs.cents, docs.is_credit_note
+    n, n_inv, default_day = hidden.risk.shape[0], inv_cust.size, hidden.default_day
     # Instalments: partial payers pay in 2-3 parts, the first on the payment day.
-    partial = rng.random(n_inv) < P_PARTIAL + P_PARTIAL_DISTRESS * dis_pay + 0.02 * np.clip(risk_due, 0, 5)
+    partial = rng.random(n_inv) < P_PARTIAL + P_PARTIAL_DISTRESS * timing.distressed + 0.02 * np.clip(timing.risk_due, 0, 5)
     parts = np.where(partial, np.where(rng.random(n_inv) < 0.6, 2, 3), 1)
-    del partial, risk_due, dis_pay
+    del partial
     payable = np.flatnonzero(~is_credit_note)
     parts_p = parts[payable]
+    del parts
     split = _split_cents(cents[payable], parts_p, rng)
     split[0] = np.where(parts_p == 1, cents[payable], split[0])
     gaps = 14 + rng.integers(0, 32, (payable.size, 2))
     pay_rows, pay_days, pay_cents = [], [], []
-    day = pay_day[payable]
+    day = timing.day[payable]
     limit_day = np.minimum(default_day[inv_cust[payable]], months.end_day)
     for j in range(3):
         if j:
@@ -537,7 +730,7 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
         pay_rows.append(payable[has])
         pay_days.append(paid_on[has])
         pay_cents.append(split[j][has])
-    del split, gaps, day, limit_day, parts_p, pay_day
+    del split, gaps, day, limit_day, parts_p, wd, paid_on, has
     pay_inv = np.concatenate(pay_rows)
     pay_day_all = np.concatenate(pay_days)
     pay_cents_all = np.concatenate(pay_cents)
@@ -549,33 +742,43 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
 
     # A credit note is used up when it is applied against what the customer owes: a payment row on the
     # credit note, as an ERP clears it, within a month of issue and before the ledger ends or a default.
+    cn_from, closed, credited, resolved = disputed.cn_from, disputed.closed, disputed.credited, disputed.resolved
     cn_docs = np.concatenate([np.flatnonzero(is_credit_note), n_inv + np.arange(cn_from.size)])
     cn_cust = inv_cust[np.concatenate([np.flatnonzero(is_credit_note), cn_from])]
     applied = np.concatenate([inv_day[is_credit_note], resolved[closed & credited]]) + rng.integers(0, 31, cn_docs.size)
     kept = applied < np.minimum(default_day[cn_cust], months.end_day)
     pay_inv = np.concatenate([pay_inv, cn_docs[kept]])
     pay_day_all = np.concatenate([pay_day_all, applied[kept]])
-    pay_cents_all = np.concatenate([pay_cents_all, np.concatenate([cents[is_credit_note], cn_cents])[kept]])
-    del cn_docs, cn_cust, applied, kept
+    pay_cents_all = np.concatenate([pay_cents_all, np.concatenate([cents[is_credit_note], disputed.cn_cents])[kept]])
+    return _Payments(pay_inv, pay_day_all, pay_cents_all, has_open_balance)
 
+
+def _ledger_tables(
+    customers: _Customers,
+    docs: _Documents,
+    paid: _Payments,
+    disputed: _Disputes,
+    customer_ids: pa.Array,
+    months: _Months,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Return the invoices, payments and disputes tables, each in date order."""
     # Documents in date order; credit notes from disputes are appended, then all are sorted.
-    say("assembling tables")
-    doc_cust = np.concatenate([inv_cust, inv_cust[cn_from]])
-    doc_day = np.concatenate([inv_day, resolved[closed & credited]])
-    doc_cents = np.concatenate([cents, cn_cents])
-    doc_cn = np.concatenate([is_credit_note, np.ones(cn_from.size, dtype=bool)])
+    cn_from, closed, credited, resolved = disputed.cn_from, disputed.closed, disputed.credited, disputed.resolved
+    doc_cust = np.concatenate([docs.cust, docs.cust[cn_from]])
+    doc_day = np.concatenate([docs.day, resolved[closed & credited]])
+    doc_cents = np.concatenate([docs.cents, disputed.cn_cents])
+    doc_cn = np.concatenate([docs.is_credit_note, np.ones(cn_from.size, dtype=bool)])
     order = _argsort_days(doc_day - months.start_day)
     position = np.empty(order.size, dtype=np.int64)
     position[order] = np.arange(order.size)
     invoice_ids = _ids("INV", order.size, 9)
-    customer_ids = _ids("C", n, 6)
     doc_cust, doc_day, doc_cents, doc_cn = doc_cust[order], doc_day[order], doc_cents[order], doc_cn[order]
     invoices = pd.DataFrame(
         {
             "invoice_id": _str_series(invoice_ids),
             "customer_id": _take(customer_ids, doc_cust),
             "invoice_date": _dates(doc_day),
-            "due_date": _dates(doc_day + terms[doc_cust]),
+            "due_date": _dates(doc_day + customers.terms[doc_cust]),
             "amount": doc_cents / 100.0,
             "document_type": _take(pa.array(["invoice", "credit_note"]), doc_cn.astype(np.int64)),
             "currency": _take(pa.array(["EUR"]), np.zeros(order.size, dtype=np.int64)),
@@ -583,22 +786,23 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     )
     del doc_cust, doc_day, doc_cents, doc_cn, order
 
-    order = _argsort_days(pay_day_all - months.start_day)
+    order = _argsort_days(paid.day - months.start_day)
     payments = pd.DataFrame(
         {
             "payment_id": _str_series(_ids("PAY", order.size, 9)),
-            "invoice_id": _take(invoice_ids, position[pay_inv[order]]),
-            "payment_date": _dates(pay_day_all[order]),
-            "amount": pay_cents_all[order] / 100.0,
+            "invoice_id": _take(invoice_ids, position[paid.invoice[order]]),
+            "payment_date": _dates(paid.day[order]),
+            "amount": paid.cents[order] / 100.0,
         }
     )
-    del pay_inv, pay_day_all, pay_cents_all, order
+    del order
 
+    visible, opened = disputed.visible, disputed.opened
     shown = np.flatnonzero(visible)
     shown = shown[np.argsort(opened[shown], kind="stable")]
     disputes = pd.DataFrame(
         {
-            "invoice_id": _take(invoice_ids, position[disputed[shown]]),
+            "invoice_id": _take(invoice_ids, position[disputed.invoice[shown]]),
             "opened_date": _dates(opened[shown]),
             "resolved_date": _dates(np.where(closed[shown], resolved[shown], _NEVER)),
             "outcome": _take(
@@ -607,22 +811,32 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
             ),
         }
     )
-    del position, invoice_ids
+    return invoices, payments, disputes
 
-    # Credit events: defaults, write-offs, and the monthly information events.
+
+def _credit_events(
+    customers: _Customers,
+    hidden: _Hidden,
+    has_open_balance: np.ndarray,
+    customer_ids: pa.Array,
+    months: _Months,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """Return the credit-events table: defaults, write-offs, and the monthly information events."""
+    default_day, first_day = hidden.default_day, customers.first_day
     defaulted = np.flatnonzero(default_day < _NEVER)
     kinds = np.array(["default", "insolvency", "write_off", "collections_handover", "limit_change"])
     default_kind = np.where(rng.random(defaulted.size) < P_INSOLVENCY, 1, 0)
     write_off = has_open_balance[defaulted] & (rng.random(defaulted.size) < P_WRITE_OFF)
     write_off_day = default_day[defaulted] + 60 + rng.integers(0, 240, defaulted.size)
     write_off &= write_off_day < months.end_day
-    ev_cust = np.concatenate([np.concatenate(event_customer), defaulted, defaulted[write_off]])
-    ev_day = np.concatenate([np.concatenate(event_day), default_day[defaulted], write_off_day[write_off]])
-    ev_kind = np.concatenate([np.concatenate(event_kind) + 3, default_kind, np.full(int(write_off.sum()), 2)])
+    ev_cust = np.concatenate([hidden.event_customer, defaulted, defaulted[write_off]])
+    ev_day = np.concatenate([hidden.event_day, default_day[defaulted], write_off_day[write_off]])
+    ev_kind = np.concatenate([hidden.event_kind + 3, default_kind, np.full(int(write_off.sum()), 2)])
     ok = (ev_kind < 3) | ((ev_day >= first_day[ev_cust]) & (ev_day < default_day[ev_cust]) & (ev_day < months.end_day))
     ev_cust, ev_day, ev_kind = ev_cust[ok], ev_day[ok], ev_kind[ok]
     order = np.lexsort((ev_kind, ev_cust, ev_day))
-    credit_events = pd.DataFrame(
+    return pd.DataFrame(
         {
             "customer_id": _take(customer_ids, ev_cust[order]),
             "event_date": _dates(ev_day[order]),
@@ -630,14 +844,20 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
         }
     )
 
-    # The customer master: attributes as known at onboarding (or at the ledger start).
-    first_month = np.maximum(onboard_month, 0)
+
+def _customer_table(
+    customers: _Customers, risk: np.ndarray, customer_ids: pa.Array, rng: np.random.Generator
+) -> pd.DataFrame:
+    """Return the customer master: attributes as known at onboarding (or at the ledger start)."""
+    c = customers
+    n = c.industry.size
+    first_month = np.maximum(c.onboard_month, 0)
     risk_known = risk[np.arange(n), first_month]
     rating = np.searchsorted(np.array(RATING_CUTS), risk_known + RATING_NOISE * rng.standard_normal(n))
-    unrated = rng.random(n) < P_UNRATED * np.exp(-0.5 * size_z)
+    unrated = rng.random(n) < P_UNRATED * np.exp(-0.5 * c.size_z)
     rating = np.where(unrated, len(RATINGS), rating)
-    estimated_monthly = purchases / 12 * np.exp(0.3 * rng.standard_normal(n))
-    exposure = estimated_monthly * terms / 30 * 1.5 * np.array(RATING_LIMIT_FACTOR)[rating]
+    estimated_monthly = c.purchases / 12 * np.exp(0.3 * rng.standard_normal(n))
+    exposure = estimated_monthly * c.terms / 30 * 1.5 * np.array(RATING_LIMIT_FACTOR)[rating]
     credit_limit = _nice(np.maximum(exposure, 1000.0))
     insured = rng.random(n) < np.array(P_INSURED)[rating]
     insured_limit = np.where(insured, _nice(credit_limit * rng.uniform(0.4, 1.0, n)), np.nan)
@@ -646,32 +866,33 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
     flat_ind_words = pa.array([w for ws in ind_words for w in ws])
     ind_word_start = np.cumsum([0] + [len(ws) for ws in ind_words])[:-1]
     ind_word_count = np.array([len(ws) for ws in ind_words])
-    flat_suffixes = pa.array([s for c in COUNTRIES for s in c[3]])
-    suffix_start = np.cumsum([0] + [len(c[3]) for c in COUNTRIES])[:-1]
-    suffix_count = np.array([len(c[3]) for c in COUNTRIES])
+    flat_suffixes = pa.array([s for cty in COUNTRIES for s in cty[3]])
+    suffix_start = np.cumsum([0] + [len(cty[3]) for cty in COUNTRIES])[:-1]
+    suffix_count = np.array([len(cty[3]) for cty in COUNTRIES])
     name = pc.binary_join_element_wise(
         words.take(pa.array(rng.integers(0, len(NAME_WORDS), n))),
-        flat_ind_words.take(pa.array(ind_word_start[industry] + (rng.random(n) * ind_word_count[industry]).astype(np.int64))),
-        flat_suffixes.take(pa.array(suffix_start[country] + (rng.random(n) * suffix_count[country]).astype(np.int64))),
+        flat_ind_words.take(pa.array(ind_word_start[c.industry] + (rng.random(n) * ind_word_count[c.industry]).astype(np.int64))),
+        flat_suffixes.take(pa.array(suffix_start[c.country] + (rng.random(n) * suffix_count[c.country]).astype(np.int64))),
         " ",
     )
-    customers = pd.DataFrame(
+    return pd.DataFrame(
         {
             "customer_id": _str_series(customer_ids),
             "name": _str_series(name),
-            "country": _take(pa.array([c[0] for c in COUNTRIES]), country),
-            "industry": _take(pa.array([i[0] for i in INDUSTRIES]), industry),
-            "onboarding_date": _dates(onboarding),
+            "country": _take(pa.array([cty[0] for cty in COUNTRIES]), c.country),
+            "industry": _take(pa.array([i[0] for i in INDUSTRIES]), c.industry),
+            "onboarding_date": _dates(c.onboarding),
             "credit_limit": credit_limit,
-            "payment_terms_days": terms.astype(np.int32),
+            "payment_terms_days": c.terms.astype(np.int32),
             "external_rating": _take(pa.array(list(RATINGS) + ["NR"]), rating),
-            "annual_revenue": revenue,
+            "annual_revenue": c.revenue,
             "insured_limit": insured_limit,
         }
     )
 
-    # The hidden truth, one row per customer and month from onboarding to the default month.
-    say("latent risk table")
+
+def _latent_table(config: SampleConfig, pd12: np.ndarray, customer_ids: pa.Array, months: _Months) -> pd.DataFrame:
+    """Return the hidden truth, one row per customer and month from onboarding to the default month."""
     cust_idx, month_idx = np.nonzero(~np.isnan(pd12))
     latent = pd.DataFrame(
         {
@@ -681,15 +902,7 @@ def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | N
         }
     )
     latent.attrs.update(ledger_start=config.start.isoformat(), ledger_end=config.end.isoformat())
-    say("done")
-    return {
-        "customers": customers,
-        "invoices": invoices,
-        "payments": payments,
-        "disputes": disputes,
-        "credit_events": credit_events,
-        TRUTH_TABLE: latent,
-    }
+    return latent
 
 
 def _argsort_days(days: np.ndarray) -> np.ndarray:
