@@ -8,7 +8,7 @@ with the reasons for the change, and the names and versions of the models that p
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np

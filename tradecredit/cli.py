@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from tradecredit.commands import features, ledger, serving, training
@@ -11,6 +13,8 @@ from tradecredit.commands import features, ledger, serving, training
 @click.version_option(package_name="tradecredit")
 def main() -> None:
     """Trade-credit risk from accounts-receivable ledgers: validate, build features, train, score."""
+    # The commands report their own progress; MLflow's bar per downloaded model file is noise between it.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 for command in ledger.COMMANDS + features.COMMANDS + training.COMMANDS + serving.COMMANDS:
