@@ -7,7 +7,8 @@ import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serving.api.routes import health, model, scores
 from serving.api.settings import ApiSettings
@@ -68,15 +69,33 @@ def create_app(settings: ApiSettings | None = None, clock: Callable[[], dt.datet
         lifespan=lifespan,
     )
 
-    @app.middleware("http")
-    async def stamp_model_version(request: Request, call_next):
-        response = await call_next(request)
-        version = getattr(request.app.state, "model_version", None)
-        if version:
-            response.headers["X-Model-Version"] = version
-        return response
-
+    app.add_middleware(ModelVersionHeader)
     app.include_router(health.router)
     app.include_router(scores.router)
     app.include_router(model.router)
     return app
+
+
+class ModelVersionHeader:
+    """Stamp X-Model-Version on every HTTP response once models are loaded.
+
+    Plain ASGI rather than `@app.middleware("http")`: that wraps each request in extra tasks and streams,
+    which cost more than the lookup a cached score is.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def stamped(message: Message) -> None:
+            version = getattr(scope["app"].state, "model_version", None) if "app" in scope else None
+            if message["type"] == "http.response.start" and version:
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-model-version", version.encode())]
+            await send(message)
+
+        await self.app(scope, receive, stamped)
