@@ -54,7 +54,10 @@ class ScoringService:
         self.ledger, self.models, self.policy = ledger, models, policy
         self.last_date = ledger.last_date()
         self._dates: OrderedDict[dt.date, ScoredDate] = OrderedDict()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards `_dates`; held for lookups only
+        # One date is scored at a time (each takes seconds and gigabytes at 100k customers); requests for
+        # dates already scored never wait for it.
+        self._scoring = threading.Lock()
 
     def features_at(self, as_of: dt.date) -> pd.DataFrame:
         """Return every customer's feature row at `as_of`, indexed by customer_id."""
@@ -70,17 +73,33 @@ class ScoringService:
             raise AsOfOutOfRange(
                 f"as_of {as_of} is more than {MAX_DAYS_AFTER_LEDGER} days after the ledger's last date {self.last_date}"
             )
+        found = self._cached(as_of)
+        if found is not None:
+            return found
+        with self._scoring:
+            found = self._cached(as_of)  # scored by another request while this one waited
+            if found is not None:
+                return found
+            scored = self._score_date(as_of)
+            with self._lock:
+                self._dates[as_of] = scored
+                while len(self._dates) > SNAPSHOTS_KEPT:
+                    self._dates.popitem(last=False)
+            return scored
+
+    def _cached(self, as_of: dt.date) -> ScoredDate | None:
         with self._lock:
-            if as_of in self._dates:
+            found = self._dates.get(as_of)
+            if found is not None:
                 self._dates.move_to_end(as_of)
-                return self._dates[as_of]
-            features = snapshot(self.ledger, as_of)
-            chunks: list[pd.DataFrame] = []
-            score_in_chunks(features, self.models, self.policy, on_chunk=chunks.append)
-            scores = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=SCORE_COLUMNS)
-            position = {customer: row for row, customer in enumerate(scores["customer_id"])}
-            self._dates[as_of] = ScoredDate(features.set_index("customer_id", drop=False),
-                                            pa.Table.from_pandas(scores, preserve_index=False), position)
-            while len(self._dates) > SNAPSHOTS_KEPT:
-                self._dates.popitem(last=False)
-            return self._dates[as_of]
+            return found
+
+    def _score_date(self, as_of: dt.date) -> ScoredDate:
+        """Return every customer of the ledger at `as_of`, featured and scored."""
+        features = snapshot(self.ledger, as_of)
+        chunks: list[pd.DataFrame] = []
+        score_in_chunks(features, self.models, self.policy, on_chunk=chunks.append)
+        scores = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=SCORE_COLUMNS)
+        position = {customer: row for row, customer in enumerate(scores["customer_id"])}
+        return ScoredDate(features.set_index("customer_id", drop=False),
+                          pa.Table.from_pandas(scores, preserve_index=False), position)

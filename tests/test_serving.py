@@ -96,3 +96,40 @@ def test_killed_batch_leaves_no_output_and_the_rerun_completes(registry, sample_
     assert rerun.returncode == 0, rerun.stderr
     assert not list(tmp_path.glob(".*.tmp"))  # what the killed run left is gone
     assert out.read_bytes() == reference.read_bytes()  # same data, same models: the same file
+
+
+def test_a_scored_date_is_served_while_another_date_is_being_scored(models, sample_ledger, monkeypatch):
+    """Scoring a new as-of date takes seconds; requests for a date already scored must not wait for it."""
+    import threading
+
+    from serving import service as service_module
+
+    service = service_module.ScoringService(sample_ledger, models, LimitPolicy())
+    ids = service.features_at(AS_OF)["customer_id"].head(3).tolist()
+    release, started = threading.Event(), threading.Event()
+    real_snapshot = service_module.snapshot
+
+    def slow_snapshot(ledger, as_of):
+        started.set()
+        release.wait(60)
+        return real_snapshot(ledger, as_of)
+
+    monkeypatch.setattr(service_module, "snapshot", slow_snapshot)
+    other = AS_OF - dt.timedelta(days=30)
+    builder = threading.Thread(target=service.scored, args=(other,))
+    builder.start()
+    try:
+        assert started.wait(30)
+        answers = []
+        reader = threading.Thread(target=lambda: answers.append(service.score(ids + ["nobody"], AS_OF)))
+        reader.start()
+        reader.join(30)
+        assert answers, "a request for a scored date waited for another date's scoring"
+        assert builder.is_alive()  # the answer came while the other date was still being scored
+    finally:
+        release.set()
+        builder.join(120)
+    records, missing = answers[0]
+    assert [r["customer_id"] for r in records] == ids and missing == ["nobody"]
+    scored, unknown = service.score(ids, other)  # the other date was scored and kept too
+    assert len(scored) + len(unknown) == len(ids) and scored
