@@ -4,8 +4,9 @@
    lateness) / 30 days. That is the balance a customer runs when it trades as it has.
 2. Scale by risk grade: safe grades get headroom above that, risky grades less than it.
 3. Respect an insured limit when the customer table gives one (`insured_limit`).
-4. Cap how far one review may move an existing limit, up or down.
-5. Zero for a customer in default.
+4. Never raise the limit of a customer in a risky grade, however large its exposure has grown.
+5. Cap how far one review may move an existing limit, up or down.
+6. Zero for a customer in default.
 Each recommendation lists the inputs that drove it.
 """
 
@@ -28,6 +29,8 @@ class LimitPolicy(BaseModel):
     grade_multipliers: tuple[float, ...] = (1.6, 1.5, 1.4, 1.3, 1.2, 1.0, 0.85, 0.7, 0.5, 0.3)
     max_increase: float = Field(0.5, ge=0, description="one review raises a limit by at most this share")
     max_decrease: float = Field(0.5, ge=0, le=1, description="one review cuts a limit by at most this share")
+    # A late payer's exposure grows with its lateness; for a risky customer that must not read as room for more.
+    no_raise_from_grade: int = Field(8, ge=1, le=11, description="grades this risky or worse keep at most their limit (11: none)")
     rounding: float = Field(1000.0, gt=0, description="recommended limits are rounded down to this step")
     insured_limit_column: str = "insured_limit"
     max_over_insured: float = Field(0.0, ge=0, description="share above the insured limit the company carries itself")
@@ -87,6 +90,10 @@ def recommend_limits(
             reasons[i].append(f"held at the insured limit {_money(insured[i])}")
     current = pd.to_numeric(features["credit_limit"], errors="coerce").to_numpy(float)
     has_current = ~np.isnan(current)
+    held = has_current & (np.asarray(grades) >= policy.no_raise_from_grade) & (target > current)
+    target = np.where(held, current, target)
+    for i in np.flatnonzero(held):
+        reasons[i].append(f"no raise at grade {policy.no_raise_from_grade} or worse: kept at the current limit")
     upper = np.where(has_current, current * (1 + policy.max_increase), np.inf)
     lower = np.where(has_current, current * (1 - policy.max_decrease), 0.0)
     capped_up, capped_down = has_current & (target > upper), has_current & (target < lower)
@@ -95,7 +102,7 @@ def recommend_limits(
         reasons[i].append(f"raise capped at +{policy.max_increase:.0%} of the current limit per review")
     for i in np.flatnonzero(capped_down):
         reasons[i].append(f"cut capped at -{policy.max_decrease:.0%} of the current limit per review")
-    recommended = np.floor(target / policy.rounding) * policy.rounding
+    recommended = np.where(held, current, np.floor(target / policy.rounding) * policy.rounding)
     defaulted = np.asarray(in_default, dtype=bool)
     recommended = np.where(defaulted, 0.0, recommended)
     for i in np.flatnonzero(defaulted):

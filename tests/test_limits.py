@@ -63,3 +63,14 @@ def test_policy_file(tmp_path):
     path.write_text("grade_multipliers = [1, 2]\n")
     with pytest.raises(PolicyError, match="grade_multipliers"):
         load_policy(path)
+
+
+def test_a_risky_grade_is_never_raised_however_large_its_exposure():
+    # exposure 15,000 x 0.3 at grade 10 = 4,500 is above the current 2,500: a raise, were the grade safe
+    held = advise(customers(credit_limit=2_500.0), grade=10)
+    assert held.recommended_credit_limit == 2_500 and held.limit_change == 0
+    assert "no raise at grade 8 or worse" in held.limit_reasons
+    assert advise(customers(credit_limit=2_500.0), grade=7).recommended_credit_limit == 3_000  # +50 % cap, rounded
+    assert advise(customers(credit_limit=20_000.0), grade=10).recommended_credit_limit == 10_000  # cuts still apply
+    lenient = LimitPolicy(no_raise_from_grade=11)
+    assert advise(customers(credit_limit=2_500.0), grade=10, policy=lenient).recommended_credit_limit == 3_000
