@@ -133,3 +133,13 @@ def test_a_scored_date_is_served_while_another_date_is_being_scored(models, samp
     assert [r["customer_id"] for r in records] == ids and missing == ["nobody"]
     scored, unknown = service.score(ids, other)  # the other date was scored and kept too
     assert len(scored) + len(unknown) == len(ids) and scored
+
+
+def test_scoring_without_a_registered_model_says_where_it_looked_and_what_to_do(sample_ledger_dir, tmp_path):
+    empty_store = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = run_score(sample_ledger_dir, tmp_path / "scores.parquet", empty_store)
+    assert result.returncode != 0
+    message = result.stderr.strip().splitlines()[-1]
+    assert "models:/tradecredit-default@champion: not found in the registry" in message
+    assert empty_store in message and "tradecredit train" in message
+    assert not (tmp_path / "scores.parquet").exists()

@@ -141,6 +141,7 @@ def set_alias(name: str, alias: str, version: str) -> None:
 
 def resolve(model_uri: str) -> ModelRef:
     """Return the concrete version behind `models:/NAME@ALIAS` or `models:/NAME/VERSION`."""
+    import mlflow
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
@@ -156,7 +157,10 @@ def resolve(model_uri: str) -> ModelRef:
             name, version = body.rsplit("/", 1)
             mv = client.get_model_version(name, version)
     except MlflowException as exc:
-        raise TrackingError(f"{model_uri}: not found in the registry ({exc.error_code})") from None
+        raise TrackingError(
+            f"{model_uri}: not found in the registry ({exc.error_code}) at {mlflow.get_tracking_uri()}; "
+            "register one with `tradecredit train`, or point MLFLOW_TRACKING_URI / --tracking-uri at the right store"
+        ) from None
     return ModelRef(mv.name, str(mv.version), mv.run_id, mv.source)
 
 
