@@ -288,26 +288,34 @@ GROUP BY e.customer_key, w.end_cut
 ORDER BY e.customer_key, w.end_cut
 """
 
+
+def _year_and_90d(*columns: str) -> str:
+    """Return the select list adding bucket `columns` up over the year (`<c>_365d`) and its last 90 days (`<c>_90d`)."""
+    return ",\n".join(f"coalesce(sum(b.{c}), 0) AS {c}_365d, coalesce(sum(b.{c}) FILTER (WHERE s.in_90d), 0) AS {c}_90d"
+                       for c in columns)
+
+
+def _year(*columns: str) -> str:
+    """Return the select list adding bucket `columns` up over the year (`<c>_365d`)."""
+    return ",\n".join(f"coalesce(sum(b.{c}), 0) AS {c}_365d" for c in columns)
+
+
 # The windows: each bucket added up for the as-of dates whose year it is in (`window_spans`), one row
 # per customer and as-of date with anything in the year. Sums are 0 when nothing counted in the
 # window (as a sum over documents with a fill of 0 would be); the prior 275 days are the year less
 # the last 90 days, exactly, as all sums are integers or DECIMALs.
-_ISSUED = """
+_ISSUED = f"""
 SELECT *, invoice_amount_365d - invoice_amount_90d AS invoice_amount_prior_275d
 FROM (
     SELECT b.customer_key, s.as_of_date,
-           coalesce(sum(b.invoice_count), 0) AS invoice_count_365d,
-           coalesce(sum(b.invoice_count) FILTER (WHERE s.in_90d), 0) AS invoice_count_90d,
-           coalesce(sum(b.invoice_amount), 0) AS invoice_amount_365d,
-           coalesce(sum(b.invoice_amount) FILTER (WHERE s.in_90d), 0) AS invoice_amount_90d,
-           coalesce(sum(b.credit_note_amount), 0) AS credit_note_amount_365d,
+           {_year_and_90d("invoice_count", "invoice_amount")},
+           {_year("credit_note_amount", "terms_days")},
            max(b.max_invoice_amount) AS max_invoice_amount_365d,
            -- 30-day periods back from as_of with an invoice: a bucket spans at most 30 days, so the
            -- periods of its invoices are those of its first and its last invoice day.
            coalesce(bit_count(bit_or((CAST(1 AS BIGINT) << (date_diff('day', b.first_invoice_date, s.as_of_date) // 30))
                                     | (CAST(1 AS BIGINT) << (date_diff('day', b.last_invoice_date, s.as_of_date) // 30)))), 0)
-             AS active_months_365d,
-           coalesce(sum(b.terms_days), 0) AS terms_days_365d
+             AS active_months_365d
     FROM issued_buckets b JOIN window_spans s ON s.cut = b.cut
     GROUP BY b.customer_key, s.as_of_date
 )
@@ -340,13 +348,8 @@ WITH sums AS (
            CAST(settled_count_365d - 1 AS DOUBLE) * CAST(0.9 AS DOUBLE) AS position
     FROM (
         SELECT b.customer_key, s.as_of_date,
-               coalesce(sum(b.settled_count), 0) AS settled_count_365d,
-               coalesce(sum(b.settled_count) FILTER (WHERE s.in_90d), 0) AS settled_count_90d,
-               coalesce(sum(b.days_late), 0) AS days_late_365d,
-               coalesce(sum(b.days_late) FILTER (WHERE s.in_90d), 0) AS days_late_90d,
-               coalesce(sum(b.over_30d_late_count), 0) AS over_30d_late_count_365d,
-               coalesce(sum(b.over_30d_late_count) FILTER (WHERE s.in_90d), 0) AS over_30d_late_count_90d,
-               {', '.join(f'coalesce(sum(b.{c}), 0) AS {c}_365d' for c in _SETTLED_365)},
+               {_year_and_90d("settled_count", "days_late", "over_30d_late_count")},
+               {_year(*_SETTLED_365)},
                max(b.max_days_late) AS max_days_late_365d
         FROM settled_buckets b JOIN window_spans s ON s.cut = b.cut
         GROUP BY b.customer_key, s.as_of_date
@@ -383,10 +386,9 @@ SELECT * EXCLUDE (position, low, high),
 FROM percentile
 """
 
-_PAYMENTS = """
+_PAYMENTS = f"""
 SELECT b.customer_key, s.as_of_date,
-       coalesce(sum(b.payment_count), 0) AS payment_count_365d,
-       coalesce(sum(b.payment_count) FILTER (WHERE s.in_90d), 0) AS payment_count_90d,
+       {_year_and_90d("payment_count")},
        coalesce(sum(b.payment_amount) FILTER (WHERE s.in_90d), 0) AS payment_amount_90d
 FROM payment_buckets b JOIN window_spans s ON s.cut = b.cut
 GROUP BY b.customer_key, s.as_of_date

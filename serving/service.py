@@ -32,11 +32,10 @@ class AsOfOutOfRange(ValueError):
 
 @dataclass(frozen=True)
 class ScoredDate:
-    """One as-of date: every customer's features and explained score, and where each customer's row is."""
+    """One as-of date: every customer's explained score, and where each customer's row is."""
 
-    features: pd.DataFrame  # indexed by customer_id (the column is kept)
     scores: pa.Table  # columns SCORE_COLUMNS, one row per customer
-    position: dict[str, int]  # customer_id -> row in `features` and `scores`
+    position: dict[str, int]  # customer_id -> row in `scores`
 
     def records(self, customer_ids: Sequence[str]) -> tuple[list[dict], list[str]]:
         """Return the score records of `customer_ids` (duplicates once, in the order asked) and the ids without one."""
@@ -58,10 +57,6 @@ class ScoringService:
         # One date is scored at a time (each takes seconds and gigabytes at 100k customers); requests for
         # dates already scored never wait for it.
         self._scoring = threading.Lock()
-
-    def features_at(self, as_of: dt.date) -> pd.DataFrame:
-        """Return every customer's feature row at `as_of`, indexed by customer_id."""
-        return self.scored(as_of).features
 
     def score(self, customer_ids: Sequence[str], as_of: dt.date) -> tuple[list[dict], list[str]]:
         """Return the score records (`SCORE_COLUMNS`) of `customer_ids` at `as_of` and the ids that have none."""
@@ -95,11 +90,10 @@ class ScoringService:
             return found
 
     def _score_date(self, as_of: dt.date) -> ScoredDate:
-        """Return every customer of the ledger at `as_of`, featured and scored."""
+        """Return every customer of the ledger at `as_of`, scored."""
         features = snapshot(self.ledger, as_of)
         chunks: list[pd.DataFrame] = []
         score_in_chunks(features, self.models, self.policy, on_chunk=chunks.append)
         scores = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=SCORE_COLUMNS)
         position = {customer: row for row, customer in enumerate(scores["customer_id"])}
-        return ScoredDate(features.set_index("customer_id", drop=False),
-                          pa.Table.from_pandas(scores, preserve_index=False), position)
+        return ScoredDate(pa.Table.from_pandas(scores, preserve_index=False), position)

@@ -105,7 +105,7 @@ def test_a_scored_date_is_served_while_another_date_is_being_scored(models, samp
     from serving import service as service_module
 
     service = service_module.ScoringService(sample_ledger, models, LimitPolicy())
-    ids = service.features_at(AS_OF)["customer_id"].head(3).tolist()
+    ids = list(service.scored(AS_OF).position)[:3]
     release, started = threading.Event(), threading.Event()
     real_snapshot = service_module.snapshot
 

@@ -128,8 +128,6 @@ class PackagedModel:
         usable = np.flatnonzero((contributions > 0).any(axis=0))
         if len(usable) < len(names):
             contributions = contributions[:, usable]
-        else:
-            usable = np.arange(len(names))
         n_top = min(n, len(usable))
         # The n largest per row without sorting all features: partition, then order those by size.
         if 0 < n_top < len(usable):

@@ -73,6 +73,10 @@ class ModelRef:
         return f"models:/{self.name}/{self.version}"
 
 
+# MLflow's warning that an integer column cannot hold a missing value; ours never do (see the callers).
+INTEGER_SCHEMA_HINT = "Hint: Inferred schema contains integer column"
+
+
 def log_dataset(frame: pd.DataFrame, name: str, source: str, digest: str, context: str) -> None:
     """Log a table as an MLflow dataset input with its digest and where it came from."""
     import mlflow
@@ -82,7 +86,7 @@ def log_dataset(frame: pd.DataFrame, name: str, source: str, digest: str, contex
         # A local path matches two of MLflow's equivalent local source types; it says so on every run.
         warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted in multiple ways")
         # The schema only describes the logged table (its integer columns are labels, observed in every row).
-        warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
+        warnings.filterwarnings("ignore", message=INTEGER_SCHEMA_HINT)
         dataset = from_pandas(frame, source=source, name=name, digest=digest)
         mlflow.log_input(dataset, context=context)  # the schema is inferred here
 
@@ -97,7 +101,7 @@ def log_packaged_model(packaged, input_example: pd.DataFrame, pip_requirements: 
         output = packaged.predict(input_example)
         with warnings.catch_warnings():
             # The one integer column is risk_grade, an output that is never missing: the hint does not apply.
-            warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
+            warnings.filterwarnings("ignore", message=INTEGER_SCHEMA_HINT)
             signature = infer_signature(input_example, output, params={"explain": True})
             return mlflow.pyfunc.log_model(
                 name="model",

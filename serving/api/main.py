@@ -29,8 +29,8 @@ def load_service(settings: ApiSettings):
     ledger, _ = load_ledger(settings.ledger, reference_date=settings.reference_date or dt.date.today())
     service = ScoringService(ledger, models, policy)
     as_of = settings.default_as_of or service.last_date
-    first = service.features_at(as_of)["customer_id"].head(1).tolist()
-    scored, _ = service.score(first, as_of)  # warm-up: the whole date scored and explained, one record read back
+    first = list(service.scored(as_of).position)[:1]  # warm-up: the whole date scored and explained
+    scored, _ = service.score(first, as_of)
     if first and len(scored) != 1:
         raise RuntimeError("warm-up prediction returned no score")
     return service
@@ -94,8 +94,7 @@ class ModelVersionHeader:
         async def stamped(message: Message) -> None:
             version = getattr(scope["app"].state, "model_version", None) if "app" in scope else None
             if message["type"] == "http.response.start" and version:
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-model-version", version.encode())]
+                message["headers"] = [*message.get("headers", []), (b"x-model-version", version.encode())]
             await send(message)
 
         await self.app(scope, receive, stamped)
