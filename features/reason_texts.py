@@ -141,13 +141,27 @@ def reason_sentences(texts: Sequence[str] | None, feature: str, values: np.ndarr
                      language: str = "en") -> list[str]:
     """Return `format_reason` for each of `values` (one feature): the template is filled once, values formatted in bulk."""
     i = _language(language)
-    template = (texts or FALLBACK)[i]
-    if _missing(median):
-        template = template.removesuffix(MEDIAN_CLAUSE[i])
-    # Every template holds {value} once: fill the rest once, then join the pieces per shown value.
-    head, tail = (part.format(feature=feature, median=_format(median, unit, i)) for part in template.split("{value}", 1))
-    codes, shown = _shown_values(values, unit, i)
-    return np.array([head + text + tail for text in shown], dtype=object)[codes].tolist()
+    codes, _, sentences = reason_text_codes(texts, feature, values, median, unit)
+    return np.array(sentences[i], dtype=object)[codes].tolist()
+
+
+def reason_text_codes(texts: Sequence[str] | None, feature: str, values: np.ndarray, median,
+                      unit: str) -> tuple[np.ndarray, list[list[str]], list[list[str]]]:
+    """Return (code per value, per language the distinct values as shown, per language the distinct sentences).
+
+    Value k is shown as `shown[i][codes[k]]` and reads `sentences[i][codes[k]]` in language
+    `LANGUAGES[i]`; code -1, the last entry, is a missing value. Each distinct shown value is
+    formatted once per language, so a portfolio's reasons never build a sentence per row.
+    """
+    codes, shown = _shown_values(values, unit)
+    sentences = []
+    for i, template in enumerate(texts or FALLBACK):
+        if _missing(median):
+            template = template.removesuffix(MEDIAN_CLAUSE[i])
+        # Every template holds {value} once: fill the rest once, then join the pieces per shown value.
+        head, tail = (part.format(feature=feature, median=_format(median, unit, i)) for part in template.split("{value}", 1))
+        sentences.append([head + text + tail for text in shown[i]])
+    return codes, shown, sentences
 
 
 # Units whose shown value depends only on the value rounded after scaling (see `_format`), so values
@@ -157,27 +171,60 @@ _ROUNDED_UNITS = {"EUR": 1.0, "days": 1.0, "count": 1.0, "share": 100.0}
 
 def format_values(values: np.ndarray, unit: str, language: str = "en") -> list[str]:
     """Return each value as a reason sentence shows it, by unit; each distinct shown value is formatted once."""
-    codes, shown = _shown_values(values, unit, _language(language))
-    return np.array(shown, dtype=object)[codes].tolist()
+    i = _language(language)
+    codes, shown = _shown_values(values, unit)
+    return np.array(shown[i], dtype=object)[codes].tolist()
 
 
-def _shown_values(values: np.ndarray, unit: str, i: int) -> tuple[np.ndarray, list[str]]:
-    """Return (code per value, distinct shown texts): code -1, the last text, is a missing value."""
+def _shown_values(values: np.ndarray, unit: str) -> tuple[np.ndarray, list[list[str]]]:
+    """Return (code per value, per language the distinct shown texts): code -1, the last text, is a missing value."""
     values = np.asarray(values)
-    key = np.rint(values * _ROUNDED_UNITS[unit]) if unit in _ROUNDED_UNITS and values.dtype.kind == "f" else values
+    if unit in _ROUNDED_UNITS and values.dtype.kind == "f":
+        scale = _ROUNDED_UNITS[unit]
+        key = np.rint(values * scale if scale != 1.0 else values)
+    elif unit == "ratio" and values.dtype.kind == "f":
+        return _shown_ratios(values)
+    else:
+        key = values
     codes, distinct = pd.factorize(key, use_na_sentinel=True)
     if not len(distinct):
-        texts = []
+        texts = [[] for _ in LANGUAGES]
     elif key is not values and np.isfinite(distinct).all() and np.abs(distinct).max() < 2**53:
         # `_format` of such a value is its rounded key as an integer: skip the per-value dispatch.
-        suffix = PERCENT[i] if unit == "share" else None
         whole = distinct.astype(np.int64).tolist()
-        texts = [f"{k}{suffix}" for k in whole] if suffix else [f"{k:,}" for k in whole]
+        if unit == "share":
+            texts = [[f"{k}{suffix}" for k in whole] for suffix in PERCENT]
+        else:
+            grouped = [f"{k:,}" for k in whole]
+            texts = [grouped for _ in LANGUAGES]
     else:
         _, first = np.unique(codes, return_index=True)
         first = first[codes[first] >= 0]  # one row per distinct key, in code order
-        texts = [_format(values[row], unit, i) for row in first]
-    return codes, [*texts, MISSING[i]]
+        texts = [[_format(values[row], unit, i) for row in first] for i in range(len(LANGUAGES))]
+    return codes, [[*texts[i], MISSING[i]] for i in range(len(LANGUAGES))]
+
+
+def _shown_ratios(values: np.ndarray) -> tuple[np.ndarray, list[list[str]]]:
+    """`_shown_values` for ratios, shown to two decimals: values are grouped by hundredths, not one by one.
+
+    A value is shown as its hundredths rounded, unless it lies so close to halfway between two that
+    the product by 100 could round the wrong way, or is too large for exact hundredths: those few
+    are formatted one by one like any value.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):  # inf and NaN are not safe, and are told apart below
+        hundredths = values * 100.0
+        key = np.rint(hundredths)
+        safe = np.isfinite(hundredths) & (np.abs(np.abs(hundredths - key) - 0.5) > 1e-6) & (np.abs(key) < 2**52)
+    # Unsafe values keep a key of their own: their value, marked apart from the hundredths.
+    codes, distinct = pd.factorize(np.where(safe, key, np.nan), use_na_sentinel=True)
+    shown = [f"{k / 100 + 0.0:,.2f}" for k in distinct.tolist()]
+    unsafe = np.flatnonzero(~safe & ~np.isnan(values))
+    if len(unsafe):
+        extra_codes, extra = pd.factorize(values[unsafe])
+        codes[unsafe] = extra_codes + len(shown)
+        shown += [_format(v, "ratio", 0) for v in extra.tolist()]
+    # A ratio is shown alike in every language; code -1 (missing) reads as each language's word.
+    return codes, [[*shown, MISSING[i]] for i in range(len(LANGUAGES))]
 
 
 def _language(language: str) -> int:

@@ -53,6 +53,18 @@ def test_scores_carry_versions_reasons_and_limits(models, sample_ledger):
     assert scores.loc[scores["in_default_at_as_of"], "recommended_credit_limit"].eq(0).all()
 
 
+def test_a_reason_value_is_shown_as_its_sentences_read_it(models, sample_ledger):
+    scores = score_features(snapshot(sample_ledger, AS_OF).head(300), models, LimitPolicy())
+    checked = 0
+    for slot in range(1, 6):
+        parts = [f"reason_{slot}_{part}" for part in ("feature", "value", "text_en")]
+        for feature, value, sentence in scores.loc[scores[parts[0]].notna(), parts].itertuples(index=False):
+            shown = value if isinstance(value, str) else "none"  # a missing value reads as "none"
+            assert sentence.split(" (portfolio median")[0].endswith(f": {shown}"), (feature, value, sentence)
+            checked += 1
+    assert checked > 300
+
+
 def test_batch_equals_pyfunc_for_the_same_customers(registry, sample_ledger_dir, sample_ledger, models, tmp_path):
     out = tmp_path / "scores.parquet"
     result = run_score(sample_ledger_dir, out, registry[0])

@@ -49,14 +49,19 @@ class FeatureSpec:
         missing = [n for n in self.names if n not in table.columns]
         if missing:
             raise DatasetError(f"feature table lacks columns the model needs: {', '.join(missing)}")
-        out = np.empty((len(table), len(self.names)), dtype=np.float64)
+        # Filled feature by feature (each a contiguous copy), then turned row-major in one pass:
+        # LightGBM wants rows contiguous, and writing a column into a row-major matrix is strided.
+        by_feature = np.empty((len(self.names), len(table)), dtype=np.float64)
         for j, name in enumerate(self.names):
+            column = table[name]
             if name in self.categorical:
-                codes = pd.Categorical(table[name].astype("object"), categories=list(self.categorical[name])).codes
-                out[:, j] = np.where(codes < 0, np.nan, codes)
-            else:
-                out[:, j] = pd.to_numeric(table[name], errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
-        return out
+                codes = pd.Index(self.categorical[name], dtype=object).get_indexer(column)
+                by_feature[j] = np.where(codes < 0, np.nan, codes)
+            elif isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub":
+                by_feature[j] = column.to_numpy()
+            else:  # nullable numbers (pd.NA), or numbers sent as text or objects (JSON, MLflow inputs)
+                by_feature[j] = pd.to_numeric(column, errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
+        return np.ascontiguousarray(by_feature.T)
 
     def frame(self, table: pd.DataFrame) -> pd.DataFrame:
         """Return the model matrix: the spec's columns in order, categoricals with the training categories."""

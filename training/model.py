@@ -20,7 +20,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features.reason_texts import reason_sentences
+from features.reason_texts import reason_text_codes
 from training.calibrate import ScoreCalibrator
 from training.dataset import FeatureSpec
 from training.grades import assign_grades
@@ -102,7 +102,7 @@ class PackagedModel:
 
     def predict(self, features: pd.DataFrame, explain: bool = True) -> pd.DataFrame:
         """Return one row per input row: probability, raw_score, risk_grade and, with `explain`, reasons."""
-        columns = {c: features[c].to_numpy() for c in PASS_THROUGH if c in features.columns}
+        columns = {c: features[c].array for c in PASS_THROUGH if c in features.columns}
         if explain:
             explanation = self.explain(features)
             raw = explanation.raw_score
@@ -116,57 +116,97 @@ class PackagedModel:
             columns.update(self.reasons(features, explanation.contributions))
         return pd.DataFrame(columns)
 
-    def reasons(self, features: pd.DataFrame, contributions: np.ndarray, n: int = MAX_REASONS) -> dict[str, np.ndarray]:
+    def reasons(self, features: pd.DataFrame, contributions: np.ndarray, n: int = MAX_REASONS) -> dict[str, object]:
         """Return the reason columns: per row the `n` largest risk-raising contributions, largest first.
 
         Only contributions that raise the risk count as reasons; a row with fewer has empty slots
-        (None, and NaN for the contribution); of two equal contributions the feature listed first comes first.
+        (missing, and NaN for the contribution); of two equal contributions the feature listed first
+        comes first. Feature, value and sentence columns are `pandas.Categorical`: codes into the
+        distinct texts, each built once, so a portfolio's reasons build no string per row.
         """
         names = list(self.spec.names)
         rows = len(features)
         # Only features that raise some row's risk can be a reason; a small model uses few of them.
         usable = np.flatnonzero((contributions > 0).any(axis=0))
-        if len(usable) < len(names):
-            contributions = contributions[:, usable]
-        n_top = min(n, len(usable))
-        # The n largest per row without sorting all features: partition, then order those by size.
-        if 0 < n_top < len(usable):
-            candidates = np.argpartition(-contributions, n_top - 1, axis=1)[:, :n_top]
-        else:
-            candidates = np.broadcast_to(np.arange(len(usable)), (rows, len(usable)))
-        picked = np.take_along_axis(contributions, candidates, axis=1)
-        rank = np.lexsort((candidates, -picked), axis=1)
-        order = usable[np.take_along_axis(candidates, rank, axis=1)]
-        top = np.take_along_axis(picked, rank, axis=1)
-        columns: dict[str, np.ndarray] = {}
-        for slot in range(n_top):
-            prefix = f"reason_{slot + 1}_"
-            parts = {part: np.full(rows, None, dtype=object) for part in ("feature", "value", "text_en", "text_zh")}
-            raising = top[:, slot] > 0
-            for j in np.unique(order[raising, slot]):
-                at = np.flatnonzero(raising & (order[:, slot] == j))
-                parts["feature"][at] = names[j]
-                texts = self._reason_texts(names[j], features[names[j]].to_numpy()[at])
-                for part, text in zip(("value", "text_en", "text_zh"), texts):
-                    parts[part][at] = text
-            columns.update({prefix + part: parts[part] for part in ("feature", "value")})
-            columns[prefix + "contribution"] = np.where(raising, top[:, slot], np.nan)
-            columns.update({prefix + part: parts[part] for part in ("text_en", "text_zh")})
-        for slot in range(n_top, n):  # fewer risk-raising features than reason slots
-            prefix = f"reason_{slot + 1}_"
-            columns.update({prefix + part: np.full(rows, None, dtype=object)
-                            for part in ("feature", "value", "text_en", "text_zh")})
-            columns[prefix + "contribution"] = np.full(rows, np.nan)
-        return {c: columns[c] for c in reason_columns(n)}
+        remaining = contributions[:, usable]  # a copy: picked contributions are struck out of it
+        # Per row and slot the feature (-1: no risk-raising contribution left for the slot) and its
+        # contribution: the largest left, n times (argmax takes the first of equals).
+        slot_feature = np.full((rows, n), -1, dtype=np.int16 if len(names) < 2**15 else np.int32)  # radix-sortable
+        contribution = np.full((rows, n), np.nan)
+        row = np.arange(rows)
+        for slot in range(min(n, len(usable))):
+            best = remaining.argmax(axis=1)
+            value = remaining[row, best]
+            raising = value > 0
+            slot_feature[raising, slot] = usable[best[raising]]
+            contribution[raising, slot] = value[raising]
+            remaining[row, best] = -np.inf
+        # The texts as codes into dictionaries shared by all slots; each feature's values are formatted once.
+        texts = {part: _TextCodes() for part in ("value", "text_en", "text_zh")}
+        codes = {part: np.full(rows * n, -1, dtype=np.int64) for part in texts}  # row-major (row, slot)
+        # (row, slot) cells grouped by feature: one stable sort instead of a comparison per feature
+        cells = np.argsort(slot_feature.ravel(), kind="stable")
+        grouped = slot_feature.ravel()[cells]
+        starts = np.flatnonzero(np.diff(grouped, prepend=-2))
+        for start, end in zip(starts, [*starts[1:], len(cells)]):
+            j = grouped[start]
+            if j < 0:
+                continue
+            at = cells[start:end]
+            local, shown, sentences = self._reason_texts(names[j], features[names[j]].to_numpy()[at // n])
+            codes["value"][at] = texts["value"].add(local, shown[:-1], missing_is_last=False)
+            codes["text_en"][at] = texts["text_en"].add(local, sentences[0], missing_is_last=True)
+            codes["text_zh"][at] = texts["text_zh"].add(local, sentences[1], missing_is_last=True)
+        codes["feature"], dtypes = slot_feature.ravel(), {"feature": pd.CategoricalDtype(pd.Index(names, dtype=object))}
+        for part, dictionary in texts.items():
+            codes[part], dtypes[part] = dictionary.resolve(codes[part], expect_repeats=part == "value")
+        columns: dict[str, object] = {}
+        for slot in range(n):
+            for part in ("feature", "value", "contribution", "text_en", "text_zh"):
+                columns[f"reason_{slot + 1}_{part}"] = contribution[:, slot] if part == "contribution" else (
+                    pd.Categorical.from_codes(codes[part].reshape(rows, n)[:, slot], dtype=dtypes[part], validate=False))
+        return columns
 
-    def _reason_texts(self, name: str, values: np.ndarray) -> tuple[np.ndarray, list[str], list[str]]:
-        """Return, per value of feature `name`, its text, the English and the Chinese sentence."""
+    def _reason_texts(self, name: str, values: np.ndarray) -> tuple[np.ndarray, list[str], list[list[str]]]:
+        """Return, for values of feature `name`, (codes, the distinct values as shown, the distinct sentences per language).
+
+        A value is shown as its sentence shows it in English (code -1, the last entry, is missing).
+        """
         template = self.bundle["reason_texts"].get(name)
         median, unit = self.bundle["medians"].get(name), self.bundle["units"].get(name, "")
-        codes, distinct = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-        value_text = np.array([str(v) for v in distinct] + [None], dtype=object)[codes]  # -1: missing
-        return (value_text, reason_sentences(template, name, values, median, unit, "en"),
-                reason_sentences(template, name, values, median, unit, "zh"))
+        codes, shown, sentences = reason_text_codes(template, name, values, median, unit)
+        return codes, shown[0], sentences
+
+
+class _TextCodes:
+    """The categories of one kind of reason text, added feature by feature: codes into them, duplicates merged at the end."""
+
+    def __init__(self):
+        self._texts: list[np.ndarray] = []
+        self._size = 0
+
+    def add(self, codes: np.ndarray, texts: list, missing_is_last: bool) -> np.ndarray:
+        """Return codes for `texts[codes]`: code -1 is the last text if `missing_is_last`, else stays missing (-1)."""
+        if missing_is_last:
+            codes = np.where(codes < 0, len(texts) - 1, codes)
+        out = np.where(codes < 0, -1, codes + self._size)
+        self._texts.append(np.asarray(texts, dtype=object))
+        self._size += len(texts)
+        return out
+
+    def resolve(self, codes: np.ndarray, expect_repeats: bool) -> tuple[np.ndarray, pd.CategoricalDtype]:
+        """Return `codes` (from `add`) as codes into the distinct texts, and the categorical type of those texts.
+
+        Equal texts become one category. Values repeat across features (two counts of 3); sentences
+        name their feature and mostly do not, so for them (`expect_repeats` false) a uniqueness check
+        usually saves the merge.
+        """
+        texts = pd.Index(np.concatenate(self._texts) if self._texts else [], dtype=object)
+        if not expect_repeats and texts.is_unique:
+            return codes, pd.CategoricalDtype(texts)
+        unique_codes, unique = pd.factorize(texts)
+        codes = np.where(codes < 0, -1, unique_codes[np.maximum(codes, 0)] if len(texts) else -1)
+        return codes, pd.CategoricalDtype(pd.Index(unique, dtype=object))
 
 
 def _threads(rows: int) -> int:
