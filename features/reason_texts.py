@@ -1,7 +1,7 @@
 """Reason-code sentences for credit officers: one English and one Chinese (Simplified) template per feature.
 
 Every template is `<label>: {value}` followed by the portfolio-median clause (`MEDIAN_CLAUSE`), so the
-clause can be dropped when no median is known. Features outside the dict (customer extra columns such
+clause can be dropped when no median is known, or read as the most common value for a category. Features outside the dict (customer extra columns such
 as external_rating) use `FALLBACK`. Values and medians are formatted by unit (`Feature.unit`).
 """
 
@@ -14,6 +14,8 @@ import pandas as pd
 
 LANGUAGES = ("en", "zh")
 MEDIAN_CLAUSE = (" (portfolio median {median})", "（组合中位数 {median}）")
+# A category has no median: what a model keeps for it is the most common value, and says so.
+MODE_CLAUSE = (" (most common in the portfolio: {median})", "（组合中最常见：{median}）")
 FALLBACK = ("{feature}: {value}" + MEDIAN_CLAUSE[0], "{feature}：{value}" + MEDIAN_CLAUSE[1])
 MISSING = ("none", "无")
 YES_NO = (("yes", "no"), ("是", "否"))
@@ -158,6 +160,8 @@ def reason_text_codes(texts: Sequence[str] | None, feature: str, values: np.ndar
     for i, template in enumerate(texts or FALLBACK):
         if _missing(median):
             template = template.removesuffix(MEDIAN_CLAUSE[i])
+        elif unit == "category" and template.endswith(MEDIAN_CLAUSE[i]):
+            template = template.removesuffix(MEDIAN_CLAUSE[i]) + MODE_CLAUSE[i]
         # Every template holds {value} once: fill the rest once, then join the pieces per shown value.
         head, tail = (part.format(feature=feature, median=_format(median, unit, i)) for part in template.split("{value}", 1))
         sentences.append([head + text + tail for text in shown[i]])

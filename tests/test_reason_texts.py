@@ -106,6 +106,9 @@ def test_an_unknown_feature_uses_the_fallback():
     assert reason_sentence("insured_limit", 250000, 100000, "EUR") == "insured_limit: 250,000 (portfolio median 100,000)"
     assert reason_sentence("insured_limit", 250000, 100000, "EUR", "zh") == "insured_limit：250,000（组合中位数 100,000）"
     assert reason_sentence("external_rating", "BB+", None, "category") == "external_rating: BB+"
+    # a category's reference is its most common value, not a median
+    assert reason_sentence("country", "FR", "DE", "category") == "Country: FR (most common in the portfolio: DE)"
+    assert reason_sentence("country", "FR", "DE", "category", "zh") == "国家/地区：FR（组合中最常见：DE）"
     assert reason_sentence("external_rating", "BB+", None, "category", "zh") == "external_rating：BB+"
     # a customer extra column with no known unit: integers stay integers, other numbers get 2 decimals
     assert reason_sentence("current_rating", 4.0, 3.25, "") == "current_rating: 4 (portfolio median 3.25)"
