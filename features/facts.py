@@ -483,7 +483,12 @@ HISTORY = _keyed_view("history", "last_payment_date, last_invoice_date, max_days
 # (Each is a view over `windows`, which the feature query joins once.)
 KEYED_FACTS = {"issued_365d": "windows", "settled_365d": "windows", "payments_365d": "windows", "history": "windows"}
 
-FACT_STATEMENTS = (
-    CUSTOMER_KEYS, DOCUMENTS, MULTI_DAY_PAYMENTS, POPULATION, AS_OF_DAYS, OPEN_DOCUMENTS, DISPUTES, EVENTS,
-    WINDOW_CUTS, WINDOW_DAYS, WINDOW_SPANS, PAYMENT_EVENTS, WINDOWS, ISSUED, SETTLED, PAYMENTS, HISTORY,
+# What depends on the ledger alone (customer keys, each document's settlement, payments of documents
+# paid on several days): built once per ledger, it serves any number of as-of dates.
+LEDGER_FACT_STATEMENTS = (CUSTOMER_KEYS, DOCUMENTS, MULTI_DAY_PAYMENTS, PAYMENT_EVENTS)
+# What depends on the as-of dates (the table `as_of_dates`).
+DATED_FACT_STATEMENTS = (
+    POPULATION, AS_OF_DAYS, OPEN_DOCUMENTS, DISPUTES, EVENTS, WINDOW_CUTS, WINDOW_DAYS, WINDOW_SPANS, WINDOWS,
+    ISSUED, SETTLED, PAYMENTS, HISTORY,
 )
+FACT_STATEMENTS = LEDGER_FACT_STATEMENTS + DATED_FACT_STATEMENTS

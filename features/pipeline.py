@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from features.catalogue import FACTS, Feature, catalogue
-from features.facts import FACT_STATEMENTS, KEYED_FACTS
+from features.facts import DATED_FACT_STATEMENTS, KEYED_FACTS, LEDGER_FACT_STATEMENTS
 from features.ledger import Ledger
 
 KEYS = ("customer_id", "as_of_date")
@@ -30,17 +30,39 @@ def month_ends(start: dt.date, end: dt.date) -> list[dt.date]:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
+class LedgerFacts:
+    """A ledger in DuckDB with the facts that depend on it alone, built once for any number of as-of dates.
+
+    Settling every document (a pass over all payments) is most of the cost of one as-of date; a
+    long-lived scorer keeps this and pays it once. Not for concurrent use: one build at a time.
+    """
+
+    def __init__(self, ledger: Ledger):
+        self.ledger = ledger
+        self.con = duckdb.connect()
+        for name, table in ledger.tables.items():
+            self.con.register(name, table)
+        for statement in LEDGER_FACT_STATEMENTS:
+            self.con.execute(statement)
+
+    def at(self, as_of_dates: Sequence[dt.date]) -> duckdb.DuckDBPyConnection:
+        """Return the connection with `as_of_dates` registered and their facts built (replacing any earlier dates')."""
+        if not as_of_dates:
+            raise ValueError("at least one as-of date is needed")
+        self.con.register("as_of_dates", pa.table({"as_of_date": pa.array(sorted(set(as_of_dates)), type=pa.date32())}))
+        for statement in DATED_FACT_STATEMENTS:
+            self.con.execute(statement)
+        return self.con
+
+    def close(self) -> None:
+        self.con.close()
+
+
 def connect_ledger(ledger: Ledger, as_of_dates: Sequence[dt.date]) -> duckdb.DuckDBPyConnection:
     """Return a DuckDB connection with the ledger tables and `as_of_dates` registered and the facts built."""
     if not as_of_dates:
         raise ValueError("at least one as-of date is needed")
-    con = duckdb.connect()
-    for name, table in ledger.tables.items():
-        con.register(name, table)
-    con.register("as_of_dates", pa.table({"as_of_date": pa.array(sorted(set(as_of_dates)), type=pa.date32())}))
-    for statement in FACT_STATEMENTS:
-        con.execute(statement)
-    return con
+    return LedgerFacts(ledger).at(as_of_dates)
 
 
 def build_features(
@@ -76,11 +98,13 @@ def build_feature_table(
     *,
     status_only: bool = False,
     progress: Callable[[str], None] | None = None,
+    facts: LedgerFacts | None = None,
 ) -> pa.Table:
     """Return the feature table, with the label columns appended when `label_config` is given.
 
     With `status_only`, only `in_default_at_as_of` is appended (what scoring needs; nothing past as_of).
-    The point-in-time facts are built once and serve both features and labels.
+    The point-in-time facts are built once and serve both features and labels. `facts`, when given,
+    must hold `ledger`: its ledger facts are reused and it stays open.
     """
     from features.labels import (
         LABEL_COLUMNS,
@@ -90,7 +114,9 @@ def build_feature_table(
 
     report = progress or (lambda message: None)
     report(f"building point-in-time facts for {len(set(as_of_dates))} as-of dates")
-    con = connect_ledger(ledger, as_of_dates)
+    if facts is not None and facts.ledger is not ledger:
+        raise ValueError("the prepared ledger facts belong to another ledger")
+    con = (facts or LedgerFacts(ledger)).at(as_of_dates)
     try:
         report("aggregating features")
         table = features_from_facts(con, ledger)
@@ -106,7 +132,8 @@ def build_feature_table(
             table = table.replace_schema_metadata(labels.schema.metadata)
         return table
     finally:
-        con.close()
+        if facts is None:
+            con.close()
 
 
 def customer_extras(ledger: Ledger) -> list[str]:

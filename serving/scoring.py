@@ -16,7 +16,7 @@ import pandas as pd
 
 from features.labels import LabelConfig
 from features.ledger import Ledger
-from features.pipeline import build_feature_table
+from features.pipeline import LedgerFacts, build_feature_table
 from serving.limits import LimitPolicy, recommend_limits
 from training.model import PackagedModel, reason_columns
 
@@ -64,9 +64,10 @@ def load_scoring_models(default_uri: str = DEFAULT_MODEL_URI, late_uri: str | No
     return ScoringModels(LoadedModel(model, ref.name, ref.version, ref.run_id), late)
 
 
-def snapshot(ledger: Ledger, as_of: dt.date, label_config: LabelConfig | None = None) -> pd.DataFrame:
-    """Return the feature rows of every customer at `as_of`, with `in_default_at_as_of`."""
-    table = build_feature_table(ledger, [as_of], label_config or LabelConfig(), status_only=True)
+def snapshot(ledger: Ledger, as_of: dt.date, label_config: LabelConfig | None = None,
+             facts: LedgerFacts | None = None) -> pd.DataFrame:
+    """Return the feature rows of every customer at `as_of`, with `in_default_at_as_of` (`facts`: see `build_feature_table`)."""
+    table = build_feature_table(ledger, [as_of], label_config or LabelConfig(), status_only=True, facts=facts)
     return table.to_pandas()
 
 

@@ -3,8 +3,9 @@
 The ledger and the models are fixed for the life of the service, so a customer's explained score at an
 as-of date is too. The first call for a date builds that date's snapshot and scores the whole portfolio
 with the scoring core (seconds at 100k customers); every later call for the date is a lookup, which is
-what keeps one customer's request in the low milliseconds under concurrent load. Batch and API give the
-same answers because both come from `score_in_chunks`.
+what keeps one customer's request in the low milliseconds under concurrent load. The ledger's own facts
+(every document's settlement) are built with the first date and kept, so a later new date pays only for its
+dated facts and its scores. Batch and API give the same answers because both come from `score_in_chunks`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from features.ledger import Ledger
+from features.pipeline import LedgerFacts
 from serving.limits import LimitPolicy
 from serving.scoring import SCORE_COLUMNS, ScoringModels, score_in_chunks, snapshot
 
@@ -53,6 +55,7 @@ class ScoringService:
         self.ledger, self.models, self.policy = ledger, models, policy
         self.last_date = ledger.last_date()
         self._dates: OrderedDict[dt.date, ScoredDate] = OrderedDict()
+        self._facts: LedgerFacts | None = None  # the ledger's own facts, built with the first date scored
         self._lock = threading.Lock()  # guards `_dates`; held for lookups only
         # One date is scored at a time (each takes seconds and gigabytes at 100k customers); requests for
         # dates already scored never wait for it.
@@ -91,7 +94,10 @@ class ScoringService:
 
     def _score_date(self, as_of: dt.date) -> ScoredDate:
         """Return every customer of the ledger at `as_of`, scored."""
-        features = snapshot(self.ledger, as_of)
+        # Called under `_scoring` only, so the ledger facts see one build at a time.
+        if self._facts is None:
+            self._facts = LedgerFacts(self.ledger)
+        features = snapshot(self.ledger, as_of, facts=self._facts)
         chunks: list[pd.DataFrame] = []
         score_in_chunks(features, self.models, self.policy, on_chunk=chunks.append)
         scores = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=SCORE_COLUMNS)

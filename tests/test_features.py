@@ -8,7 +8,8 @@ import pytest
 from ledgers import d, make_ledger
 
 from features.catalogue import catalogue
-from features.pipeline import build_features, month_ends
+from features.labels import LabelConfig
+from features.pipeline import LedgerFacts, build_feature_table, build_features, month_ends
 
 AS_OF = d("2024-06-30")
 
@@ -197,3 +198,23 @@ def test_the_same_ledger_gives_the_same_features_to_the_bit(sample_ledger):
     dates = [d("2024-06-30"), d("2025-12-31")]
     first, second = build_features(sample_ledger, dates), build_features(sample_ledger, dates)
     assert first.equals(second)
+
+
+def test_ledger_facts_built_once_serve_later_dates_as_a_fresh_build_does(sample_ledger):
+    """The scorer keeps a ledger's own facts across as-of dates; each date must read as if built alone."""
+    facts = LedgerFacts(sample_ledger)
+    try:
+        for dates in ([d("2025-12-31")], [d("2024-06-30"), d("2026-03-31")], [d("2025-12-31")]):
+            reused = build_feature_table(sample_ledger, dates, LabelConfig(), facts=facts)
+            assert reused.equals(build_feature_table(sample_ledger, dates, LabelConfig()))
+    finally:
+        facts.close()
+
+
+def test_ledger_facts_of_another_ledger_are_refused(sample_ledger):
+    facts = LedgerFacts(make_ledger(invoices=[("I1", "C1", "2024-01-01", "2024-01-31", 100.0)]))
+    try:
+        with pytest.raises(ValueError, match="another ledger"):
+            build_feature_table(sample_ledger, [d("2025-12-31")], facts=facts)
+    finally:
+        facts.close()

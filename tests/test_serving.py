@@ -123,10 +123,10 @@ def test_a_scored_date_is_served_while_another_date_is_being_scored(models, samp
     release, started = threading.Event(), threading.Event()
     real_snapshot = service_module.snapshot
 
-    def slow_snapshot(ledger, as_of):
+    def slow_snapshot(ledger, as_of, **options):
         started.set()
         release.wait(60)
-        return real_snapshot(ledger, as_of)
+        return real_snapshot(ledger, as_of, **options)
 
     monkeypatch.setattr(service_module, "snapshot", slow_snapshot)
     other = AS_OF - dt.timedelta(days=30)
