@@ -60,8 +60,6 @@ class LedgerFacts:
 
 def connect_ledger(ledger: Ledger, as_of_dates: Sequence[dt.date]) -> duckdb.DuckDBPyConnection:
     """Return a DuckDB connection with the ledger tables and `as_of_dates` registered and the facts built."""
-    if not as_of_dates:
-        raise ValueError("at least one as-of date is needed")
     return LedgerFacts(ledger).at(as_of_dates)
 
 
@@ -116,8 +114,10 @@ def build_feature_table(
     report(f"building point-in-time facts for {len(set(as_of_dates))} as-of dates")
     if facts is not None and facts.ledger is not ledger:
         raise ValueError("the prepared ledger facts belong to another ledger")
-    con = (facts or LedgerFacts(ledger)).at(as_of_dates)
+    own = facts is None
+    facts = facts or LedgerFacts(ledger)
     try:
+        con = facts.at(as_of_dates)
         report("aggregating features")
         table = features_from_facts(con, ledger)
         if label_config is not None and status_only:
@@ -132,8 +132,8 @@ def build_feature_table(
             table = table.replace_schema_metadata(labels.schema.metadata)
         return table
     finally:
-        if facts is None:
-            con.close()
+        if own:
+            facts.close()
 
 
 def customer_extras(ledger: Ledger) -> list[str]:

@@ -1,8 +1,9 @@
 """Reason-code sentences for credit officers: one English and one Chinese (Simplified) template per feature.
 
 Every template is `<label>: {value}` followed by the portfolio-median clause (`MEDIAN_CLAUSE`), so the
-clause can be dropped when no median is known, or read as the most common value for a category. Features outside the dict (customer extra columns such
-as external_rating) use `FALLBACK`. Values and medians are formatted by unit (`Feature.unit`).
+clause can be dropped when no median is known, or read as the most common value for a category (whose
+"median" a model keeps is its mode). Features outside the dict (customer extra columns such as
+external_rating) use `FALLBACK`. Values and medians are formatted by unit (`Feature.unit`).
 """
 
 from __future__ import annotations
@@ -212,13 +213,14 @@ def _shown_ratios(values: np.ndarray) -> tuple[np.ndarray, list[list[str]]]:
     """`_shown_values` for ratios, shown to two decimals: values are grouped by hundredths, not one by one.
 
     A value is shown as its hundredths rounded, unless it lies so close to halfway between two that
-    the product by 100 could round the wrong way, or is too large for exact hundredths: those few
-    are formatted one by one like any value.
+    the product by 100 could round the wrong way, or is too large for that margin to exceed the
+    product's rounding error (2**30 hundredths: about 10 million): those few are formatted one by
+    one like any value.
     """
     with np.errstate(invalid="ignore", over="ignore"):  # inf and NaN are not safe, and are told apart below
         hundredths = values * 100.0
         key = np.rint(hundredths)
-        safe = np.isfinite(hundredths) & (np.abs(np.abs(hundredths - key) - 0.5) > 1e-6) & (np.abs(key) < 2**52)
+        safe = np.isfinite(hundredths) & (np.abs(np.abs(hundredths - key) - 0.5) > 1e-6) & (np.abs(key) < 2**30)
     # Unsafe values keep a key of their own: their value, marked apart from the hundredths.
     codes, distinct = pd.factorize(np.where(safe, key, np.nan), use_na_sentinel=True)
     shown = [f"{k / 100 + 0.0:,.2f}" for k in distinct.tolist()]

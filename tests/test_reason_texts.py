@@ -133,6 +133,7 @@ def test_bulk_formatting_shows_each_value_as_one_at_a_time(unit, language):
     rng = np.random.default_rng(5)
     values = np.concatenate([
         rng.normal(0, 1e5, 300), rng.integers(-40, 400, 300) + 0.5,  # halves round to even, both ways
+        (rng.integers(-10**9, 10**9, 300) + 0.5) / 100, rng.normal(0, 1e8, 300),  # halfway hundredths; large ratios
         rng.random(300), [np.nan, np.inf, -np.inf, -0.4, -0.0, 0.0, 1e17, -2.5e18, 0.125, 0.005, 1.0, 1.0],
     ])
     i = LANGUAGES.index(language)
