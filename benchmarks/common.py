@@ -62,7 +62,7 @@ class Scale:
 
 SCALES = {
     "full": Scale("full", customers=100_000),
-    "small": Scale("small", customers=1_000),  # 100x smaller: a smoke run in seconds
+    "small": Scale("small", customers=3_000),  # a smoke run: enough defaults for every split to hold both classes
 }
 
 
@@ -278,8 +278,8 @@ PAGE_INTRO = """# Benchmarks
 
 Figures measured by `python -m benchmarks.run --scale full --write-docs` (`make benchmark` runs the
 same command at full scale without rewriting this page). Each `## ` section below belongs to one
-benchmark and is rewritten by it; `--only NAME` reruns and rewrites one. `--scale small` is 100x
-smaller and only a smoke run: its figures are not compared with the goals.
+benchmark and is rewritten by it; `--only NAME` reruns and rewrites one. `--scale small` (3,000
+customers) is only a smoke run: its figures are not compared with the goals.
 
 Every measured step runs in its own freshly spawned Python process, so its peak memory is its own;
 memory is the peak resident set size in GB (10^9 bytes). Each step is timed once (no warm-up, no
