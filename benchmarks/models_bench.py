@@ -128,30 +128,11 @@ def scoring_child(folder: str, reference_date: dt.date, as_of: dt.date, uri: str
     snapshot(ledger, as_of - dt.timedelta(days=30), facts=facts)
     kept_facts_snapshot_seconds = time.perf_counter() - started
     facts.close()
-    matrix = models.default.model.matrix(features)
-    # One timing of a second or so moves by 10-20 % on a shared VM: both calls are timed RATIO_RUNS
-    # times, alternately, and the medians are compared.
-    bare, explained = [], []
-    for _ in range(RATIO_RUNS):
-        started = time.perf_counter()
-        models.default.model.booster.predict(matrix, pred_contrib=True)
-        bare.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        models.default.model.predict(features, explain=True)
-        explained.append(time.perf_counter() - started)
-    bare_seconds, explained_seconds = statistics.median(bare), statistics.median(explained)
+    bare_seconds, explained_seconds = _explanation_times(models.default.model, features)
     # The same reasons on a model of many trees (the late-payment model), on fewer rows: there TreeSHAP
     # dominates, and the ratio shows what the reasons themselves cost beside it.
     late_rows = features.head(LATE_RATIO_ROWS)
-    late_matrix = models.late.model.matrix(late_rows)
-    late_bare, late_explained = [], []
-    for _ in range(RATIO_RUNS):
-        started = time.perf_counter()
-        models.late.model.booster.predict(late_matrix, pred_contrib=True)
-        late_bare.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        models.late.model.predict(late_rows, explain=True)
-        late_explained.append(time.perf_counter() - started)
+    late_bare_seconds, late_explained_seconds = _explanation_times(models.late.model, late_rows)
     started = time.perf_counter()
     scored = score_in_chunks(features, models, LimitPolicy())
     scoring_seconds = time.perf_counter() - started
@@ -163,10 +144,28 @@ def scoring_child(folder: str, reference_date: dt.date, as_of: dt.date, uri: str
         "customers": scored, "snapshot_seconds": snapshot_seconds, "ledger_facts_seconds": ledger_facts_seconds,
         "kept_facts_snapshot_seconds": kept_facts_snapshot_seconds, "bare_seconds": bare_seconds,
         "late_rows": len(late_rows), "late_trees": models.late.model.booster.num_trees(),
-        "late_bare_seconds": statistics.median(late_bare), "late_explained_seconds": statistics.median(late_explained),
+        "late_bare_seconds": late_bare_seconds, "late_explained_seconds": late_explained_seconds,
         "explained_seconds": explained_seconds, "scoring_seconds": scoring_seconds, "batch_seconds": batch_seconds,
         "trees": models.default.model.booster.num_trees(),
     }
+
+
+def _explanation_times(model, features) -> tuple[float, float]:
+    """Return the median seconds of bare `pred_contrib` and of `predict` with reasons, on the same rows.
+
+    One timing of a second or so moves by 10-20 % on a shared VM: both calls are timed RATIO_RUNS
+    times, alternately, and the medians are compared.
+    """
+    matrix = model.matrix(features)
+    bare, explained = [], []
+    for _ in range(RATIO_RUNS):
+        started = time.perf_counter()
+        model.booster.predict(matrix, pred_contrib=True)
+        bare.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        model.predict(features, explain=True)
+        explained.append(time.perf_counter() - started)
+    return statistics.median(bare), statistics.median(explained)
 
 
 def load_child(url: str, customer_ids: list[str], as_of: str, requests_total: int, clients: int) -> dict:

@@ -9,7 +9,12 @@ from ledgers import d, make_ledger
 
 from features.catalogue import catalogue
 from features.labels import LabelConfig
-from features.pipeline import LedgerFacts, build_feature_table, build_features, month_ends
+from features.pipeline import (
+    LedgerFacts,
+    build_feature_table,
+    build_features,
+    month_ends,
+)
 
 AS_OF = d("2024-06-30")
 
