@@ -70,6 +70,11 @@ class Table:
     def key(self) -> str | None:
         return next((c.name for c in self.columns if c.unique), None)
 
+    @property
+    def record_key(self) -> str:
+        """Return the name of the integer standing for one of this table's records: `invoice_row` for invoices."""
+        return f"{self.name[:-1]}_row"
+
 
 def _id(name: str, description: str, unique: bool = False) -> Column:
     return Column(name, "VARCHAR", True, description, unique=unique)
@@ -192,6 +197,14 @@ CREDIT_EVENTS = Table(
 
 TABLES: tuple[Table, ...] = (CUSTOMERS, INVOICES, PAYMENTS, DISPUTES, CREDIT_EVENTS)
 TABLES_BY_NAME = {t.name: t for t in TABLES}
+# Tables other tables refer to: each of their records gets an integer key (`Table.record_key`).
+REFERENCED_TABLES = tuple(dict.fromkeys(ref.parent_table for t in TABLES for ref in t.references))
+
+
+def record_keys(table: Table) -> tuple[str, ...]:
+    """Return the integer key columns validation gives `table`'s records: its own if it is referenced, then its parents'."""
+    own = (table.record_key,) if table.name in REFERENCED_TABLES else ()
+    return own + tuple(TABLES_BY_NAME[ref.parent_table].record_key for ref in table.references)
 
 
 def render_markdown() -> str:

@@ -4,7 +4,9 @@ Every relation here is keyed by (customer_key, as_of_date) and only holds what i
 as_of_date: invoices issued by then, payments made by then, disputes opened by then, events dated by
 then. Feature definitions aggregate over these relations and never touch the raw tables, which is
 what makes look-ahead impossible by construction (and `tests/test_point_in_time.py` checks it).
-`customer_key` is an integer standing for `customer_id` (`customer_keys`), cheaper to group by.
+Records are joined and grouped on the integer keys validation gave them (`Ledger.keys`), never on
+their text ids: `invoice_row` stands for an invoice, `customer_key` (the customer's `customer_row`)
+for a customer, and `customer_order` sorts customers as their ids sort.
 
 The SQL is DuckDB's dialect, set-based (joins, group-bys, window functions), no loops over rows,
 so the same statements can be transpiled for Spark.
@@ -36,11 +38,13 @@ from features.contract import SETTLEMENT_TOLERANCE
 # which parallel threads add them up, so the same ledger always gives the same features to the bit.
 # (Amounts are taken to the cent.)
 
-# Customers get an integer key; `first_invoice_date` is where a customer enters the population.
+# Customers with an invoice; `first_invoice_date` is where a customer enters the population.
 CUSTOMER_KEYS = """
 CREATE OR REPLACE TEMP TABLE customer_keys AS
-SELECT customer_id, CAST(row_number() OVER (ORDER BY customer_id) AS INTEGER) AS customer_key, first_invoice_date
-FROM (SELECT customer_id, min(invoice_date) AS first_invoice_date FROM invoices GROUP BY customer_id)
+SELECT c.customer_id, f.customer_key, CAST(row_number() OVER (ORDER BY c.customer_id) AS INTEGER) AS customer_order,
+       f.first_invoice_date
+FROM (SELECT customer_row AS customer_key, min(invoice_date) AS first_invoice_date FROM invoices GROUP BY customer_row) f
+JOIN customers c ON c.customer_row = f.customer_key
 """
 
 # A document's settlement date is the first payment date on which its cumulative payments cover
@@ -50,55 +54,54 @@ FROM (SELECT customer_id, min(invoice_date) AS first_invoice_date FROM invoices 
 DOCUMENTS = f"""
 CREATE OR REPLACE TEMP TABLE documents AS
 WITH per_document AS (
-    SELECT invoice_id, sum(CAST(amount AS DECIMAL(18, 2))) AS paid, count(*) AS payment_count,
+    SELECT invoice_row, sum(CAST(amount AS DECIMAL(18, 2))) AS paid, count(*) AS payment_count,
            min(payment_date) AS first_day, max(payment_date) AS last_day
-    FROM payments GROUP BY invoice_id
+    FROM payments GROUP BY invoice_row
 ), daily AS (
     -- Only documents paid on several days need a running total; most are paid in one go, and a
     -- window over every payment costs four times the plain aggregate above.
-    SELECT p.invoice_id, p.payment_date, sum(CAST(p.amount AS DECIMAL(18, 2))) AS amount
-    FROM payments p JOIN per_document x ON x.invoice_id = p.invoice_id AND x.first_day < x.last_day
-    GROUP BY p.invoice_id, p.payment_date
+    SELECT p.invoice_row, p.payment_date, sum(CAST(p.amount AS DECIMAL(18, 2))) AS amount
+    FROM payments p JOIN per_document x ON x.invoice_row = p.invoice_row AND x.first_day < x.last_day
+    GROUP BY p.invoice_row, p.payment_date
 ), running AS (
-    SELECT invoice_id, payment_date,
-           sum(amount) OVER (PARTITION BY invoice_id ORDER BY payment_date ROWS UNBOUNDED PRECEDING) AS paid,
-           row_number() OVER (PARTITION BY invoice_id ORDER BY payment_date) AS payment_days
+    SELECT invoice_row, payment_date,
+           sum(amount) OVER (PARTITION BY invoice_row ORDER BY payment_date ROWS UNBOUNDED PRECEDING) AS paid,
+           row_number() OVER (PARTITION BY invoice_row ORDER BY payment_date) AS payment_days
     FROM daily
 ), spread AS (
-    SELECT r.invoice_id, min(r.payment_date) AS settled_date, min(r.payment_days) AS payment_days_to_settle
-    FROM running r JOIN invoices i ON i.invoice_id = r.invoice_id
+    SELECT r.invoice_row, min(r.payment_date) AS settled_date, min(r.payment_days) AS payment_days_to_settle
+    FROM running r JOIN invoices i ON i.invoice_row = r.invoice_row
     WHERE r.paid >= CAST(i.amount AS DECIMAL(18, 2)) - {SETTLEMENT_TOLERANCE}
-    GROUP BY r.invoice_id
+    GROUP BY r.invoice_row
 )
-SELECT i.invoice_id, i.customer_id, i.invoice_date, i.due_date, CAST(i.amount AS DECIMAL(18, 2)) AS amount,
+SELECT i.invoice_row, i.customer_row AS customer_key, i.invoice_date, i.due_date, CAST(i.amount AS DECIMAL(18, 2)) AS amount,
        i.document_type = 'credit_note' AS is_credit_note,
        CASE WHEN x.first_day < x.last_day THEN s.settled_date
             WHEN x.paid >= CAST(i.amount AS DECIMAL(18, 2)) - {SETTLEMENT_TOLERANCE} THEN x.first_day END AS settled_date,
        CASE WHEN x.first_day < x.last_day THEN s.payment_days_to_settle
             WHEN x.paid >= CAST(i.amount AS DECIMAL(18, 2)) - {SETTLEMENT_TOLERANCE} THEN 1 END AS payment_days_to_settle,
-       k.customer_key, CAST(x.paid AS DECIMAL(18, 2)) AS paid, x.payment_count, x.first_day AS first_payment_date,
+       CAST(x.paid AS DECIMAL(18, 2)) AS paid, x.payment_count, x.first_day AS first_payment_date,
        x.last_day AS last_payment_date
 FROM invoices i
-JOIN customer_keys k ON k.customer_id = i.customer_id
-LEFT JOIN per_document x ON x.invoice_id = i.invoice_id
-LEFT JOIN spread s ON s.invoice_id = i.invoice_id
+LEFT JOIN per_document x ON x.invoice_row = i.invoice_row
+LEFT JOIN spread s ON s.invoice_row = i.invoice_row
 """
 
 # Most documents are paid on one day. Those paid on several days keep one row per payment day: open
 # documents need what was paid on them by each as-of date.
 MULTI_DAY_PAYMENTS = """
 CREATE OR REPLACE TEMP TABLE multi_day_payments AS
-SELECT p.invoice_id, d.customer_key, d.is_credit_note, p.payment_date,
+SELECT p.invoice_row, d.customer_key, d.is_credit_note, p.payment_date,
        CAST(sum(CAST(p.amount AS DECIMAL(18, 2))) AS DECIMAL(18, 2)) AS amount, count(*) AS payment_count
 FROM payments p
-JOIN (SELECT invoice_id, customer_key, is_credit_note FROM documents WHERE first_payment_date < last_payment_date) d
-  ON d.invoice_id = p.invoice_id
-GROUP BY p.invoice_id, d.customer_key, d.is_credit_note, p.payment_date
+JOIN (SELECT invoice_row, customer_key, is_credit_note FROM documents WHERE first_payment_date < last_payment_date) d
+  ON d.invoice_row = p.invoice_row
+GROUP BY p.invoice_row, d.customer_key, d.is_credit_note, p.payment_date
 """
 
 POPULATION = """
 CREATE OR REPLACE TEMP TABLE population AS
-SELECT k.customer_id, g.as_of_date, k.first_invoice_date, k.customer_key
+SELECT k.customer_id, g.as_of_date, k.first_invoice_date, k.customer_key, k.customer_order
 FROM customer_keys k JOIN as_of_dates g ON k.first_invoice_date <= g.as_of_date
 """
 
@@ -122,7 +125,7 @@ def _open_pairs(documents: str) -> str:
     are never open at one.
     """
     return f"""(
-        SELECT d.invoice_id, d.customer_key, d.customer_id, d.is_credit_note, d.amount, d.invoice_date, d.due_date,
+        SELECT d.invoice_row, d.customer_key, d.is_credit_note, d.amount, d.invoice_date, d.due_date,
                d.paid, d.first_payment_date, d.last_payment_date,
                unnest(list_slice(g.dates, s.as_of_index, coalesce(e.as_of_index, g.count + 1) - 1)) AS as_of_date
         FROM {documents} d
@@ -141,7 +144,7 @@ _PART_PAID = "first_payment_date <= as_of_date AND last_payment_date > as_of_dat
 OPEN_DOCUMENTS = f"""
 CREATE OR REPLACE TEMP VIEW open_documents AS
 WITH disputed AS (
-    SELECT DISTINCT x.invoice_id, g.as_of_date
+    SELECT DISTINCT x.invoice_row, g.as_of_date
     FROM disputes x JOIN as_of_dates g
       ON x.opened_date <= g.as_of_date AND (x.resolved_date IS NULL OR x.resolved_date > g.as_of_date)
 ), open AS (
@@ -153,30 +156,30 @@ WITH disputed AS (
     UNION ALL
     SELECT o.* EXCLUDE (paid, first_payment_date, last_payment_date), CAST(sum(m.amount) AS DECIMAL(18, 2)) AS paid_amount
     FROM {_open_pairs("(SELECT * FROM documents WHERE first_payment_date < last_payment_date)")} o
-    JOIN multi_day_payments m ON m.invoice_id = o.invoice_id AND m.payment_date <= o.as_of_date
+    JOIN multi_day_payments m ON m.invoice_row = o.invoice_row AND m.payment_date <= o.as_of_date
     WHERE o.first_payment_date <= o.as_of_date AND o.last_payment_date > o.as_of_date
     GROUP BY ALL
 )
-SELECT o.customer_key, o.customer_id, o.as_of_date, o.invoice_id, o.is_credit_note, o.amount, o.due_date, o.paid_amount,
+SELECT o.customer_key, o.as_of_date, o.invoice_row, o.is_credit_note, o.amount, o.due_date, o.paid_amount,
        CAST(CASE WHEN o.is_credit_note THEN -1 ELSE 1 END * (o.amount - o.paid_amount) AS DECIMAL(18, 2)) AS open_amount,
        date_diff('day', o.due_date, o.as_of_date) AS days_past_due,
        date_diff('day', o.invoice_date, o.as_of_date) AS age_days,
-       x.invoice_id IS NOT NULL AS is_disputed
+       x.invoice_row IS NOT NULL AS is_disputed
 FROM open o
-LEFT JOIN disputed x ON x.invoice_id = o.invoice_id AND x.as_of_date = o.as_of_date
+LEFT JOIN disputed x ON x.invoice_row = o.invoice_row AND x.as_of_date = o.as_of_date
 """
 
 DISPUTES = """
 CREATE OR REPLACE TEMP VIEW disputes_365d AS
 SELECT d.customer_key, g.as_of_date, d.amount, date_diff('day', x.opened_date, g.as_of_date) AS days_ago
-FROM disputes x JOIN documents d ON d.invoice_id = x.invoice_id
+FROM disputes x JOIN documents d ON d.invoice_row = x.invoice_row
 JOIN as_of_dates g ON x.opened_date <= g.as_of_date AND x.opened_date > g.as_of_date - INTERVAL 365 DAY
 """
 
 EVENTS = """
 CREATE OR REPLACE TEMP VIEW events_365d AS
-SELECT k.customer_key, g.as_of_date, e.event_type, date_diff('day', e.event_date, g.as_of_date) AS days_ago
-FROM credit_events e JOIN customer_keys k ON k.customer_id = e.customer_id
+SELECT e.customer_row AS customer_key, g.as_of_date, e.event_type, date_diff('day', e.event_date, g.as_of_date) AS days_ago
+FROM credit_events e
 JOIN as_of_dates g ON e.event_date <= g.as_of_date AND e.event_date > g.as_of_date - INTERVAL 365 DAY
 """
 

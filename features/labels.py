@@ -58,15 +58,15 @@ def observation_end(con) -> dt.date:
 def default_dates_sql(config: LabelConfig) -> str:
     """Return SQL giving each customer's first default date under the configured definition."""
     types = ", ".join("'" + t.replace("'", "''") + "'" for t in config.default_event_types)
-    events = f"SELECT customer_id, event_date AS default_date FROM credit_events WHERE event_type IN ({types})"
+    events = f"SELECT customer_row AS customer_key, event_date AS default_date FROM credit_events WHERE event_type IN ({types})"
     if config.default_definition == "events_or_dpd":
         n = config.default_dpd_threshold
         # An invoice reaches N days past due on due_date + N if it is not settled by then.
         events += (
-            f" UNION ALL SELECT customer_id, CAST(due_date + INTERVAL {n} DAY AS DATE) FROM documents"
+            f" UNION ALL SELECT customer_key, CAST(due_date + INTERVAL {n} DAY AS DATE) FROM documents"
             f" WHERE NOT is_credit_note AND (settled_date IS NULL OR settled_date > due_date + INTERVAL {n} DAY)"
         )
-    return f"SELECT customer_id, min(default_date) AS default_date FROM ({events}) GROUP BY customer_id"
+    return f"SELECT customer_key, min(default_date) AS default_date FROM ({events}) GROUP BY customer_key"
 
 
 def build_labels(ledger: Ledger, as_of_dates: Sequence[dt.date], config: LabelConfig = LabelConfig()) -> pa.Table:
@@ -86,8 +86,8 @@ def default_status_from_facts(con, config: LabelConfig) -> pa.Table:
     """
     return con.sql(
         f"""SELECT coalesce(x.default_date <= p.as_of_date, false) AS in_default_at_as_of
-        FROM population p LEFT JOIN ({default_dates_sql(config)}) x ON x.customer_id = p.customer_id
-        ORDER BY p.as_of_date, p.customer_id"""
+        FROM population p LEFT JOIN ({default_dates_sql(config)}) x ON x.customer_key = p.customer_key
+        ORDER BY p.as_of_date, p.customer_order"""
     ).to_arrow_table()
 
 
@@ -100,11 +100,11 @@ def labels_from_facts(con, config: LabelConfig) -> pa.Table:
     query = f"""
     WITH defaults AS ({default_dates_sql(config)}),
     late AS (
-        SELECT p.customer_id, p.as_of_date,
+        SELECT p.customer_key, p.as_of_date,
                max(CASE WHEN d.settled_date IS NULL OR d.settled_date > d.due_date + INTERVAL {t} DAY THEN 1 ELSE 0 END) AS late
-        FROM population p JOIN documents d ON d.customer_id = p.customer_id AND NOT d.is_credit_note
+        FROM population p JOIN documents d ON d.customer_key = p.customer_key AND NOT d.is_credit_note
          AND d.due_date > p.as_of_date AND d.due_date <= p.as_of_date + INTERVAL {w} DAY
-        GROUP BY p.customer_id, p.as_of_date
+        GROUP BY p.customer_key, p.as_of_date
     )
     SELECT p.customer_id, p.as_of_date,
            CASE WHEN x.default_date IS NOT NULL AND x.default_date <= p.as_of_date THEN NULL
@@ -113,9 +113,9 @@ def labels_from_facts(con, config: LabelConfig) -> pa.Table:
            CASE WHEN p.as_of_date + INTERVAL {w + t} DAY > DATE '{end}' THEN NULL ELSE l.late END AS late_payment_90d,
            coalesce(x.default_date <= p.as_of_date, false) AS in_default_at_as_of
     FROM population p
-    LEFT JOIN defaults x ON x.customer_id = p.customer_id
-    LEFT JOIN late l ON l.customer_id = p.customer_id AND l.as_of_date = p.as_of_date
-    ORDER BY p.as_of_date, p.customer_id
+    LEFT JOIN defaults x ON x.customer_key = p.customer_key
+    LEFT JOIN late l ON l.customer_key = p.customer_key AND l.as_of_date = p.as_of_date
+    ORDER BY p.as_of_date, p.customer_order
     """
     table = con.sql(query).to_arrow_table()
     return table.replace_schema_metadata({"observation_end": str(end)})

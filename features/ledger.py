@@ -15,13 +15,27 @@ from features.contract import TABLES
 
 @dataclass(frozen=True)
 class Ledger:
-    """Contract tables as typed Arrow tables; optional tables absent from the source are empty."""
+    """Contract tables as typed Arrow tables; optional tables absent from the source are empty.
+
+    `keys` holds, per table and row for row, the integer keys validation gave its records
+    (`features.contract.record_keys`): `invoice_row` stands for an invoice, `customer_row` for a
+    customer, in the table itself and in the tables that refer to it. Joining and grouping on them
+    is cheaper than on the text ids; they mean nothing outside this ledger.
+    """
 
     tables: dict[str, pa.Table]
     source: str
+    keys: dict[str, pa.Table]
 
     def __getitem__(self, name: str) -> pa.Table:
         return self.tables[name]
+
+    def with_keys(self, name: str) -> pa.Table:
+        """Return one table with its integer key columns after its own."""
+        table = self.tables[name]
+        for key in self.keys[name].column_names:
+            table = table.append_column(key, self.keys[name].column(key))
+        return table
 
     def frame(self, name: str) -> pd.DataFrame:
         """Return one table as a pandas DataFrame."""

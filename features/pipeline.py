@@ -40,8 +40,8 @@ class LedgerFacts:
     def __init__(self, ledger: Ledger):
         self.ledger = ledger
         self.con = duckdb.connect()
-        for name, table in ledger.tables.items():
-            self.con.register(name, table)
+        for name in ledger.tables:
+            self.con.register(name, ledger.with_keys(name))
         for statement in LEDGER_FACT_STATEMENTS:
             self.con.execute(statement)
 
@@ -176,9 +176,8 @@ def feature_query(features: list[Feature], extras: Sequence[str] = ()) -> str:
         for f in features
     ]
     outer += [f'"{name}"' for name in extras]
-    # customer_key numbers customers in customer_id order: sorting by it sorts by customer_id.
     return (
-        f"WITH base AS (SELECT p.customer_id, p.customer_key, p.as_of_date, {', '.join(base_columns)} "
-        f"FROM population p LEFT JOIN customers c ON c.customer_id = p.customer_id {' '.join(joins)}) "
-        f"SELECT customer_id, as_of_date, {', '.join(outer)} FROM base ORDER BY as_of_date, customer_key"
+        f"WITH base AS (SELECT p.customer_id, p.customer_order, p.as_of_date, {', '.join(base_columns)} "
+        f"FROM population p LEFT JOIN customers c ON c.customer_row = p.customer_key {' '.join(joins)}) "
+        f"SELECT customer_id, as_of_date, {', '.join(outer)} FROM base ORDER BY as_of_date, customer_order"
     )

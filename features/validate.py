@@ -24,10 +24,12 @@ import pyarrow as pa
 from features.contract import (
     EARLIEST_DATE,
     MAX_DAYS_AFTER_REFERENCE,
+    REFERENCED_TABLES,
     TABLES,
     TABLES_BY_NAME,
     Column,
     Table,
+    record_keys,
 )
 from features.ledger import Ledger
 from features.sources import ROW, RawTable
@@ -163,20 +165,28 @@ def validate_ledger(
     con = duckdb.connect()
     report = ValidationReport(source=source)
     accepted: dict[str, pa.Table] = {}
+    keys: dict[str, pa.Table] = {}
     quarantine: dict[str, pa.Table] = {}
     max_date = reference_date + dt.timedelta(days=MAX_DAYS_AFTER_REFERENCE)
 
+    def register(spec: Table) -> None:
+        # Children join their parents here: they find the parent's key beside its columns.
+        ok = accepted[spec.name]
+        if spec.record_key in keys[spec.name].column_names:
+            ok = ok.append_column(ROW, keys[spec.name].column(spec.record_key))
+        con.register(f"ok_{spec.name}", ok)
+
     def check(spec: Table, extra_rules: tuple[_Rule, ...] = ()) -> None:
         report.forget(spec.name)
-        accepted[spec.name], quarantine[spec.name] = _check_table(
+        accepted[spec.name], keys[spec.name], quarantine[spec.name] = _check_table(
             con, spec, raw[spec.name], max_date, report, max_examples, extra_rules
         )
-        con.register(f"ok_{spec.name}", accepted[spec.name])
+        register(spec)
 
     for spec in TABLES:
         if spec.name not in raw:
-            accepted[spec.name] = _empty_table(spec)
-            con.register(f"ok_{spec.name}", accepted[spec.name])
+            accepted[spec.name], keys[spec.name] = _empty_table(spec), _empty_keys(spec)
+            register(spec)
             continue
         con.register(f"raw_{spec.name}", raw[spec.name].data)
         check(spec)
@@ -200,7 +210,7 @@ def validate_ledger(
         raise LedgerError(problems)
     if report.has_row_problems and not allow_quarantine:
         raise LedgerRowsError(report)
-    return ValidationResult(Ledger(accepted, source), report, quarantine)
+    return ValidationResult(Ledger(accepted, source, keys), report, quarantine)
 
 
 def frames_to_raw(frames: dict[str, pd.DataFrame], origin: str = "<memory>") -> dict[str, RawTable]:
@@ -360,7 +370,8 @@ def _check_table(
     report: ValidationReport,
     max_examples: int,
     extra_rules: tuple[_Rule, ...] = (),
-) -> tuple[pa.Table, pa.Table]:
+) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """Return the accepted rows, their integer keys (`record_keys`, row for row) and the quarantined rows."""
     schema = table.data.schema
     raw_types = {name: schema.field(name).type for name in schema.names if name != ROW}
     contract_names = [c.name for c in spec.columns]
@@ -385,9 +396,15 @@ def _check_table(
     joins = "".join(dict.fromkeys(r.join for r in rules if r.join))
     flags = [f"coalesce({r.bad_sql}, false) AS {_flag(i)}" for i, r in enumerate(rules)]
     typed_names = ", ".join(f"t.{_q(n)}" for n in contract_names + (extras if spec.keeps_extra_columns else []))
+    # Each record's integer key is its source row; a reference takes its parent's from the join the
+    # reference rule makes anyway. Named by position (__k0, __k1, ...) so no ledger column can clash.
+    key_names = record_keys(spec)
+    key_sources = [f"CAST(t.{ROW} AS INTEGER)"] if spec.name in REFERENCED_TABLES else []
+    key_sources += [f"p_{ref.parent_table}.{ROW}" for ref in spec.references]
+    key_cols = "".join(f", {source} AS __k{i}" for i, source in enumerate(key_sources))
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE chk AS WITH t AS (SELECT {ROW}, {', '.join(typed_cols + raw_cols)} "
-        f"FROM raw_{spec.name}) SELECT t.{ROW}, {typed_names}{''.join(', ' + f for f in flags)} FROM t{joins}"
+        f"FROM raw_{spec.name}) SELECT t.{ROW}, {typed_names}{key_cols}{''.join(', ' + f for f in flags)} FROM t{joins}"
     )
     any_bad = " OR ".join(_flag(i) for i in range(len(rules))) or "false"
     counts = con.sql(
@@ -412,7 +429,10 @@ def _check_table(
     select_ok = ", ".join(
         "coalesce(document_type, 'invoice') AS document_type" if n == "document_type" else _q(n) for n in output_cols
     )
-    accepted = con.sql(f"SELECT {select_ok} FROM chk WHERE NOT ({any_bad}) ORDER BY {ROW}").to_arrow_table()
+    key_select = "".join(f", __k{i}" for i in range(len(key_names)))
+    both = con.sql(f"SELECT {select_ok}{key_select} FROM chk WHERE NOT ({any_bad}) ORDER BY {ROW}").to_arrow_table()
+    accepted = both.select(range(len(output_cols)))
+    keys = both.select(range(len(output_cols), both.num_columns)).rename_columns(key_names)
     reasons = ", ".join(f"CASE WHEN {_flag(i)} THEN {_sql_text(f'{r.column}: {r.wording}')} END" for i, r in enumerate(rules))
     raw_out = ", ".join(f"{_raw(n)} AS {_q(n)}" for n in raw_types)
     quarantined = con.sql(
@@ -424,7 +444,7 @@ def _check_table(
     report.rows_in[spec.name] = rows_in
     report.rows_accepted[spec.name] = accepted.num_rows
     report.rows_quarantined[spec.name] = quarantined.num_rows
-    return accepted, quarantined
+    return accepted, keys, quarantined
 
 
 def _sql_text(text: str) -> str:
@@ -434,6 +454,10 @@ def _sql_text(text: str) -> str:
 def _empty_table(spec: Table) -> pa.Table:
     types = {"VARCHAR": pa.string(), "DATE": pa.date32(), "DOUBLE": pa.float64(), "INTEGER": pa.int32()}
     return pa.schema([(c.name, types[c.type]) for c in spec.columns]).empty_table()
+
+
+def _empty_keys(spec: Table) -> pa.Table:
+    return pa.schema([(name, pa.int32()) for name in record_keys(spec)]).empty_table()
 
 
 __all__ = [

@@ -160,3 +160,31 @@ def test_refused_payment_takes_its_invoice_and_siblings_along():
     report = result.report
     for name in report.rows_in:
         assert report.rows_in[name] == report.rows_accepted[name] + report.rows_quarantined[name]
+
+
+def _resolved(ledger, table, key, parent, parent_id):
+    """Return the parent id each record's integer key points at (None where it has no parent)."""
+    ids = dict(zip(ledger.keys[parent].column(key).to_pylist(), ledger[parent].column(parent_id).to_pylist()))
+    return [ids.get(k) for k in ledger.keys[table].column(key).to_pylist()]
+
+
+@pytest.mark.parametrize("refuse_a_payment", [False, True])
+def test_integer_keys_point_at_the_same_records_as_the_ids(refuse_a_payment):
+    # The feature engine joins on these keys instead of the text ids: they must agree with the ids,
+    # also after a refused payment has taken its invoice out of the ledger.
+    frames = as_text(tiny_frames())
+    if refuse_a_payment:
+        frames["payments"].loc[0, "amount"] = "-400"
+    ledger = run(frames).ledger
+    assert ledger.keys["invoices"].num_rows == ledger["invoices"].num_rows
+    assert len(set(ledger.keys["invoices"].column("invoice_row").to_pylist())) == ledger["invoices"].num_rows
+    for table, key, parent, column in [
+        ("invoices", "customer_row", "customers", "customer_id"),
+        ("payments", "invoice_row", "invoices", "invoice_id"),
+        ("disputes", "invoice_row", "invoices", "invoice_id"),
+        ("credit_events", "customer_row", "customers", "customer_id"),
+    ]:
+        assert ledger[table].num_rows > 0
+        assert _resolved(ledger, table, key, parent, column) == ledger[table].column(column).to_pylist(), table
+    keyed = ledger.with_keys("payments")
+    assert keyed.column_names == [*ledger["payments"].column_names, "invoice_row"]
