@@ -78,9 +78,10 @@ SELECT i.invoice_row, i.customer_row AS customer_key, i.invoice_date, i.due_date
        i.document_type = 'credit_note' AS is_credit_note,
        CASE WHEN x.first_day < x.last_day THEN s.settled_date
             WHEN x.paid >= CAST(i.amount AS DECIMAL(18, 2)) - {SETTLEMENT_TOLERANCE} THEN x.first_day END AS settled_date,
-       CASE WHEN x.first_day < x.last_day THEN s.payment_days_to_settle
-            WHEN x.paid >= CAST(i.amount AS DECIMAL(18, 2)) - {SETTLEMENT_TOLERANCE} THEN 1 END AS payment_days_to_settle,
-       CAST(x.paid AS DECIMAL(18, 2)) AS paid, x.payment_count, x.first_day AS first_payment_date,
+       CAST(CASE WHEN x.first_day < x.last_day THEN s.payment_days_to_settle
+                 WHEN x.paid >= CAST(i.amount AS DECIMAL(18, 2)) - {SETTLEMENT_TOLERANCE} THEN 1 END AS INTEGER)
+         AS payment_days_to_settle,
+       CAST(x.paid AS DECIMAL(18, 2)) AS paid, CAST(x.payment_count AS INTEGER) AS payment_count, x.first_day AS first_payment_date,
        x.last_day AS last_payment_date
 FROM invoices i
 LEFT JOIN per_document x ON x.invoice_row = i.invoice_row
@@ -245,15 +246,30 @@ UNION ALL
 SELECT customer_key, payment_date, payment_count, amount FROM multi_day_payments WHERE NOT is_credit_note
 """
 
+# A sum of BIGINTs is a HUGEINT and a sum of DECIMAL(18, 2)s a DECIMAL(38, 2): 16 bytes a value, twice
+# what one customer's totals need. Bucket and window totals are cast back to 8 bytes (counts and days
+# to BIGINT, amounts to AMOUNT), which halves the buckets and the windows table. Days late times amount
+# may outgrow AMOUNT and keeps the wide type.
+AMOUNT = "DECIMAL(18, 2)"
+_TOTAL_TYPES = {"invoice_amount": AMOUNT, "credit_note_amount": AMOUNT, "settled_amount": AMOUNT,
+                "payment_amount": AMOUNT, "late_amount": "DECIMAL(38, 2)"}
+
+
+def _total(column: str, expression: str) -> str:
+    """Return `expression` (a sum of bucket `column`) cast to the type of that column's totals."""
+    return f"CAST({expression} AS {_TOTAL_TYPES.get(column, 'BIGINT')})"
+
+
 # Per customer and bucket, what its events add up to (and their extremes). Invoices are bucketed by
 # cut, settlements and payments by window end. Sorted by customer, so that adding buckets up per
 # as-of date reads each customer's rows together.
-_ISSUED_BUCKETS = """
+_ISSUED_BUCKETS = f"""
 SELECT d.customer_key, w.cut,
        count(*) FILTER (WHERE NOT d.is_credit_note) AS invoice_count,
-       sum(d.amount) FILTER (WHERE NOT d.is_credit_note) AS invoice_amount,
-       sum(date_diff('day', d.invoice_date, d.due_date)) FILTER (WHERE NOT d.is_credit_note) AS terms_days,
-       sum(d.amount) FILTER (WHERE d.is_credit_note) AS credit_note_amount,
+       {_total("invoice_amount", "sum(d.amount) FILTER (WHERE NOT d.is_credit_note)")} AS invoice_amount,
+       {_total("terms_days", "sum(date_diff('day', d.invoice_date, d.due_date)) FILTER (WHERE NOT d.is_credit_note)")}
+         AS terms_days,
+       {_total("credit_note_amount", "sum(d.amount) FILTER (WHERE d.is_credit_note)")} AS credit_note_amount,
        max(d.amount) FILTER (WHERE NOT d.is_credit_note) AS max_invoice_amount,
        min(d.invoice_date) FILTER (WHERE NOT d.is_credit_note) AS first_invoice_date,
        max(d.invoice_date) FILTER (WHERE NOT d.is_credit_note) AS last_invoice_date
@@ -263,11 +279,13 @@ ORDER BY d.customer_key, w.cut
 """
 
 _SETTLED_BUCKETS = f"""
-SELECT customer_key, cut, count(*) AS settled_count, sum(days_late) AS days_late,
+SELECT customer_key, cut, count(*) AS settled_count, {_total("days_late", "sum(days_late)")} AS days_late,
        count(*) FILTER (WHERE days_late > 30) AS over_30d_late_count,
        count(*) FILTER (WHERE days_after_due < 0) AS early_count, sum(days_late * amount) AS late_amount,
-       sum(amount) AS settled_amount, sum(days_after_due) AS days_after_due,
-       sum(days_after_due * days_after_due) AS days_after_due_squared, sum(days_to_pay) AS days_to_pay,
+       {_total("settled_amount", "sum(amount)")} AS settled_amount,
+       {_total("days_after_due", "sum(days_after_due)")} AS days_after_due,
+       {_total("days_after_due_squared", "sum(days_after_due * days_after_due)")} AS days_after_due_squared,
+       {_total("days_to_pay", "sum(days_to_pay)")} AS days_to_pay,
        count(*) FILTER (WHERE payment_days_to_settle > 1) AS instalment_count, max(days_late) AS max_days_late,
        count(*) FILTER (WHERE days_late > 0) AS late_count,
        {", ".join(f"count(*) FILTER (WHERE days_late > {v}) AS over_{v}d_late_count" for v in range(1, LATE_THRESHOLDS))}
@@ -283,8 +301,9 @@ GROUP BY customer_key, cut
 ORDER BY customer_key, cut
 """
 
-_PAYMENT_BUCKETS = """
-SELECT e.customer_key, w.end_cut AS cut, sum(e.payment_count) AS payment_count, sum(e.amount) AS payment_amount,
+_PAYMENT_BUCKETS = f"""
+SELECT e.customer_key, w.end_cut AS cut, {_total("payment_count", "sum(e.payment_count)")} AS payment_count,
+       {_total("payment_amount", "sum(e.amount)")} AS payment_amount,
        max(e.payment_date) AS last_payment_date
 FROM payment_events e JOIN window_days w ON w.day = e.payment_date
 GROUP BY e.customer_key, w.end_cut
@@ -294,13 +313,13 @@ ORDER BY e.customer_key, w.end_cut
 
 def _year_and_90d(*columns: str) -> str:
     """Return the select list adding bucket `columns` up over the year (`<c>_365d`) and its last 90 days (`<c>_90d`)."""
-    return ",\n".join(f"coalesce(sum(b.{c}), 0) AS {c}_365d, coalesce(sum(b.{c}) FILTER (WHERE s.in_90d), 0) AS {c}_90d"
-                       for c in columns)
+    return ",\n".join(f"{_total(c, f'coalesce(sum(b.{c}), 0)')} AS {c}_365d, "
+                       f"{_total(c, f'coalesce(sum(b.{c}) FILTER (WHERE s.in_90d), 0)')} AS {c}_90d" for c in columns)
 
 
 def _year(*columns: str) -> str:
     """Return the select list adding bucket `columns` up over the year (`<c>_365d`)."""
-    return ",\n".join(f"coalesce(sum(b.{c}), 0) AS {c}_365d" for c in columns)
+    return ",\n".join(f"{_total(c, f'coalesce(sum(b.{c}), 0)')} AS {c}_365d" for c in columns)
 
 
 # The windows: each bucket added up for the as-of dates whose year it is in (`window_spans`), one row
@@ -308,7 +327,7 @@ def _year(*columns: str) -> str:
 # window (as a sum over documents with a fill of 0 would be); the prior 275 days are the year less
 # the last 90 days, exactly, as all sums are integers or DECIMALs.
 _ISSUED = f"""
-SELECT *, invoice_amount_365d - invoice_amount_90d AS invoice_amount_prior_275d
+SELECT *, CAST(invoice_amount_365d - invoice_amount_90d AS {AMOUNT}) AS invoice_amount_prior_275d
 FROM (
     SELECT b.customer_key, s.as_of_date,
            {_year_and_90d("invoice_count", "invoice_amount")},
@@ -392,7 +411,7 @@ FROM percentile
 _PAYMENTS = f"""
 SELECT b.customer_key, s.as_of_date,
        {_year_and_90d("payment_count")},
-       coalesce(sum(b.payment_amount) FILTER (WHERE s.in_90d), 0) AS payment_amount_90d
+       {_total("payment_amount", "coalesce(sum(b.payment_amount) FILTER (WHERE s.in_90d), 0)")} AS payment_amount_90d
 FROM payment_buckets b JOIN window_spans s ON s.cut = b.cut
 GROUP BY b.customer_key, s.as_of_date
 """
@@ -407,7 +426,8 @@ WITH earliest AS (
 ), steps AS (
     SELECT customer_key, as_of_date, max(last_payment_date) AS last_payment_date,
            max(last_invoice_date) AS last_invoice_date, max(max_days_late) AS max_days_late,
-           sum(settled_count) AS settled_count, sum(over_30d_late_count) AS over_30d_late_count
+           CAST(sum(settled_count) AS BIGINT) AS settled_count,
+           CAST(sum(over_30d_late_count) AS BIGINT) AS over_30d_late_count
     FROM (
         SELECT b.customer_key, c.history_date AS as_of_date, NULL AS last_payment_date, b.last_invoice_date,
                NULL AS max_days_late, NULL AS settled_count, NULL AS over_30d_late_count
@@ -435,8 +455,8 @@ SELECT p.customer_key, p.as_of_date,
        max(s.last_payment_date) OVER w AS last_payment_date,
        max(s.last_invoice_date) OVER w AS last_invoice_date,
        max(s.max_days_late) OVER w AS max_days_late_ever,
-       coalesce(sum(s.settled_count) OVER w, 0) AS settled_count_ever,
-       coalesce(sum(s.over_30d_late_count) OVER w, 0) AS settled_over_30d_late_count_ever
+       CAST(coalesce(sum(s.settled_count) OVER w, 0) AS BIGINT) AS settled_count_ever,
+       CAST(coalesce(sum(s.over_30d_late_count) OVER w, 0) AS BIGINT) AS settled_over_30d_late_count_ever
 FROM population p
 LEFT JOIN steps s ON s.customer_key = p.customer_key AND s.as_of_date = p.as_of_date
 WINDOW w AS (PARTITION BY p.customer_key ORDER BY p.as_of_date ROWS UNBOUNDED PRECEDING)
