@@ -127,24 +127,28 @@ class PackagedModel:
         names = list(self.spec.names)
         rows = len(features)
         # Only features that raise some row's risk can be a reason; a small model uses few of them.
-        usable = np.flatnonzero((contributions > 0).any(axis=0))
-        remaining = contributions[:, usable]  # a copy: picked contributions are struck out of it
-        # Per row and slot the feature (-1: no risk-raising contribution left for the slot) and its
-        # contribution: the largest left, n times (argmax takes the first of equals).
-        slot_feature = np.full((rows, n), -1, dtype=np.int16 if len(names) < 2**15 else np.int32)  # radix-sortable
-        contribution = np.full((rows, n), np.nan)
-        row = np.arange(rows)
+        usable = np.flatnonzero(contributions.max(axis=0) > 0)
+        # Feature-major, so that a maximum over features runs along contiguous rows; a copy, as picked
+        # contributions are struck out of it.
+        remaining = np.ascontiguousarray(contributions[:, usable].T)
+        # Per slot and row the feature (-1: no risk-raising contribution left for the slot) and its
+        # contribution: the largest left, n times; of equal ones the feature listed first.
+        slot_feature = np.full((n, rows), -1, dtype=np.int16 if len(names) < 2**15 else np.int32)  # radix-sortable
+        contribution = np.full((n, rows), np.nan)
+        row, best = np.arange(rows), np.empty(rows, dtype=np.intp)
         for slot in range(min(n, len(usable))):
-            best = remaining.argmax(axis=1)
-            value = remaining[row, best]
+            value = remaining.max(axis=0)
+            best.fill(0)
+            for j in range(len(usable) - 1, 0, -1):
+                np.copyto(best, j, where=remaining[j] == value)
             raising = value > 0
-            slot_feature[raising, slot] = usable[best[raising]]
-            contribution[raising, slot] = value[raising]
-            remaining[row, best] = -np.inf
+            slot_feature[slot, raising] = usable[best[raising]]
+            contribution[slot, raising] = value[raising]
+            remaining[best, row] = -np.inf
         # The texts as codes into dictionaries shared by all slots; each feature's values are formatted once.
         texts = {part: _TextCodes() for part in ("value", "text_en", "text_zh")}
-        codes = {part: np.full(rows * n, -1, dtype=np.int64) for part in texts}  # row-major (row, slot)
-        # (row, slot) cells grouped by feature: one stable sort instead of a comparison per feature
+        codes = {part: np.full(n * rows, -1, dtype=np.int64) for part in texts}  # slot-major (slot, row)
+        # (slot, row) cells grouped by feature: one stable sort instead of a comparison per feature
         cells = np.argsort(slot_feature.ravel(), kind="stable")
         grouped = slot_feature.ravel()[cells]
         starts = np.flatnonzero(np.diff(grouped, prepend=-2))
@@ -153,7 +157,7 @@ class PackagedModel:
             if j < 0:
                 continue
             at = cells[start:end]
-            local, shown, sentences = self._reason_texts(names[j], features[names[j]].to_numpy()[at // n])
+            local, shown, sentences = self._reason_texts(names[j], features[names[j]].to_numpy()[at % rows])
             codes["value"][at] = texts["value"].add(local, shown[:-1], missing_is_last=False)
             codes["text_en"][at] = texts["text_en"].add(local, sentences[0], missing_is_last=True)
             codes["text_zh"][at] = texts["text_zh"].add(local, sentences[1], missing_is_last=True)
@@ -163,8 +167,8 @@ class PackagedModel:
         columns: dict[str, object] = {}
         for slot in range(n):
             for part in ("feature", "value", "contribution", "text_en", "text_zh"):
-                columns[f"reason_{slot + 1}_{part}"] = contribution[:, slot] if part == "contribution" else (
-                    pd.Categorical.from_codes(codes[part].reshape(rows, n)[:, slot], dtype=dtypes[part], validate=False))
+                columns[f"reason_{slot + 1}_{part}"] = contribution[slot] if part == "contribution" else (
+                    pd.Categorical.from_codes(codes[part].reshape(n, rows)[slot], dtype=dtypes[part], validate=False))
         return columns
 
     def _reason_texts(self, name: str, values: np.ndarray) -> tuple[np.ndarray, list[str], list[list[str]]]:
