@@ -55,7 +55,11 @@ class FeatureSpec:
         for j, name in enumerate(self.names):
             column = table[name]
             if name in self.categorical:
-                codes = pd.Index(self.categorical[name], dtype=object).get_indexer(column)
+                # Looked up per distinct value, not per row: a text column holds a handful of them. The
+                # code appended last (-1, unseen) is the one a missing value (local code -1) picks.
+                local, distinct = pd.factorize(column, use_na_sentinel=True)
+                known = pd.Index(self.categorical[name], dtype=object).get_indexer(pd.Index(distinct, dtype=object))
+                codes = np.append(known, -1)[local]
                 by_feature[j] = np.where(codes < 0, np.nan, codes)
             elif isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub":
                 by_feature[j] = column.to_numpy()
