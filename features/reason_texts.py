@@ -205,7 +205,11 @@ def _shown_values(values: np.ndarray, unit: str) -> tuple[np.ndarray, list[list[
     else:
         _, first = np.unique(codes, return_index=True)
         first = first[codes[first] >= 0]  # one row per distinct key, in code order
-        texts = [[_format(values[row], unit, i) for row in first] for i in range(len(LANGUAGES))]
+        # A number (never missing here: factorize set those aside) reads alike in every language,
+        # but for a share's % sign and a flag's yes / no.
+        per_language = unit in ("share", "flag") or values.dtype.kind not in "fiu"
+        texts = [[_format(values[row], unit, i) for row in first] for i in range(len(LANGUAGES) if per_language else 1)]
+        texts = texts if per_language else texts * len(LANGUAGES)
     return codes, [[*texts[i], MISSING[i]] for i in range(len(LANGUAGES))]
 
 

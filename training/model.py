@@ -24,6 +24,7 @@ from features.reason_texts import reason_text_codes
 from training.calibrate import ScoreCalibrator
 from training.dataset import FeatureSpec
 from training.grades import assign_grades
+from training.top_reasons import top_risk_raising
 
 BOOSTER_FILE = "booster.txt"
 BUNDLE_FILE = "bundle.json"
@@ -126,25 +127,9 @@ class PackagedModel:
         """
         names = list(self.spec.names)
         rows = len(features)
-        # Only features that raise some row's risk can be a reason; a small model uses few of them.
-        usable = np.flatnonzero(contributions.max(axis=0) > 0)
-        # Feature-major, so that a maximum over features runs along contiguous rows; a copy, as picked
-        # contributions are struck out of it.
-        remaining = np.ascontiguousarray(contributions[:, usable].T)
-        # Per slot and row the feature (-1: no risk-raising contribution left for the slot) and its
-        # contribution: the largest left, n times; of equal ones the feature listed first.
-        slot_feature = np.full((n, rows), -1, dtype=np.int16 if len(names) < 2**15 else np.int32)  # radix-sortable
-        contribution = np.full((n, rows), np.nan)
-        row, best = np.arange(rows), np.empty(rows, dtype=np.intp)
-        for slot in range(min(n, len(usable))):
-            value = remaining.max(axis=0)
-            best.fill(0)
-            for j in range(len(usable) - 1, 0, -1):
-                np.copyto(best, j, where=remaining[j] == value)
-            raising = value > 0
-            slot_feature[slot, raising] = usable[best[raising]]
-            contribution[slot, raising] = value[raising]
-            remaining[best, row] = -np.inf
+        # Per slot and row the feature (-1: no risk-raising contribution left for the slot) and its contribution.
+        slot_feature, contribution = top_risk_raising(
+            contributions, n, np.int16 if len(names) < 2**15 else np.int32)  # int16: radix-sortable
         # The texts as codes into dictionaries shared by all slots; each feature's values are formatted once.
         texts = {part: _TextCodes() for part in ("value", "text_en", "text_zh")}
         codes = {part: np.full(n * rows, -1, dtype=np.int64) for part in texts}  # slot-major (slot, row)

@@ -29,7 +29,7 @@ from training.plots import (
     plot_shap_summary,
 )
 
-REQUIREMENTS = ("lightgbm", "pandas", "numpy", "scikit-learn", "mlflow", "pyarrow", "duckdb")
+REQUIREMENTS = ("lightgbm", "pandas", "numpy", "numba", "scikit-learn", "mlflow", "pyarrow", "duckdb")
 
 
 @dataclass

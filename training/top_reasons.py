@@ -1,0 +1,48 @@
+"""The largest risk-raising contributions of each row: the one loop of reason assembly compiled (numba).
+
+Picking five of some seventy contributions for each of 100k rows is a loop over rows; in numpy it
+takes five passes over the whole matrix (about 55 ms), compiled it is one pass over each row's values
+(about 18 ms), against a `pred_contrib` call of about one second on a small default model. The
+compiled code is cached on disk beside this module, so only the first process compiles it.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+def top_risk_raising(contributions: np.ndarray, n: int, feature_type=np.int16) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per slot and row, the feature and the contribution of the row's `n` largest positive contributions.
+
+    Both arrays are (n, rows), slot 0 the largest; a slot the row has no positive contribution left
+    for holds feature -1 and contribution NaN. Of equal contributions the feature listed first
+    (lowest column) comes first.
+    """
+    rows = contributions.shape[0]
+    features = np.full((rows, n), -1, dtype=feature_type)
+    values = np.full((rows, n), np.nan)
+    _fill_top(contributions, features, values)
+    return np.ascontiguousarray(features.T), np.ascontiguousarray(values.T)
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_top(contributions, features, values):
+    n = features.shape[1]
+    for r in range(contributions.shape[0]):
+        filled = 0
+        for j in range(contributions.shape[1]):
+            v = contributions[r, j]
+            # Only a positive contribution larger than the smallest kept one (when all n are taken) enters.
+            if not v > 0 or (filled == n and not v > values[r, n - 1]):
+                continue
+            # Insert after every kept contribution at least as large: equal ones keep their order.
+            pos = filled if filled < n else n - 1
+            while pos > 0 and values[r, pos - 1] < v:
+                values[r, pos] = values[r, pos - 1]
+                features[r, pos] = features[r, pos - 1]
+                pos -= 1
+            values[r, pos] = v
+            features[r, pos] = j
+            if filled < n:
+                filled += 1
