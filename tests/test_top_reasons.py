@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
+import pytest
 
-from training.top_reasons import top_risk_raising
+from training.top_reasons import _compiled, top_risk_raising
 
 
 def slots_by_sorting(row: np.ndarray, n: int) -> list[tuple[int, float]]:
@@ -39,3 +41,16 @@ def test_a_column_slice_of_pred_contrib_output_gives_the_same_slots():
     assert np.array_equal(features, again_features)
     assert np.array_equal(values, again_values, equal_nan=True)
     assert (features < 11).all()
+
+
+def _twice(x):
+    return 2 * x
+
+
+def test_compiles_where_no_cache_can_be_written(monkeypatch):
+    # A read-only install with no writable home: numba finds nowhere to keep machine code. Importing
+    # the scorer must not fail for it; the code is compiled in each process instead.
+    monkeypatch.setattr(numba.config, "CACHE_LOCATOR_CLASSES", "IPythonCacheLocator")  # applies only in IPython
+    with pytest.raises(RuntimeError, match="no locator"):
+        numba.njit(cache=True)(_twice)
+    assert _compiled(_twice)(21) == 42

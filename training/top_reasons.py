@@ -3,7 +3,8 @@
 Picking five of some seventy contributions for each of 100k rows is a loop over rows; in numpy it
 takes five passes over the whole matrix (about 55 ms), compiled it is one pass over each row's values
 (about 18 ms), against a `pred_contrib` call of about one second on a small default model. The
-compiled code is cached on disk beside this module, so only the first process compiles it.
+compiled code is cached on disk (beside this module where it can be written), so only the first
+process compiles it (about half a second).
 """
 
 from __future__ import annotations
@@ -26,7 +27,15 @@ def top_risk_raising(contributions: np.ndarray, n: int, feature_type=np.int16) -
     return np.ascontiguousarray(features.T), np.ascontiguousarray(values.T)
 
 
-@numba.njit(cache=True, nogil=True)
+def _compiled(function):
+    """Return `function` compiled, its machine code kept on disk where numba finds a writable place."""
+    try:
+        return numba.njit(cache=True, nogil=True)(function)
+    except RuntimeError:  # a read-only install and home: compile once per process instead
+        return numba.njit(nogil=True)(function)
+
+
+@_compiled
 def _fill_top(contributions, features, values):
     n = features.shape[1]
     for r in range(contributions.shape[0]):
