@@ -451,7 +451,7 @@ WITH earliest AS (
     )
     GROUP BY customer_key, as_of_date
 )
-SELECT p.customer_key, p.as_of_date,
+SELECT p.customer_key, p.as_of_date, p.customer_id, p.customer_order, p.first_invoice_date,
        max(s.last_payment_date) OVER w AS last_payment_date,
        max(s.last_invoice_date) OVER w AS last_invoice_date,
        max(s.max_days_late) OVER w AS max_days_late_ever,
@@ -467,8 +467,9 @@ def _with(name: str, select: str) -> str:
     return f"{name} AS MATERIALIZED (\n{select.strip()}\n)"
 
 
-# All keyed facts in one table, one row per population row. One statement, so that the buckets
-# live only while the windows and the history are added up from them.
+# All keyed facts in one table, one row per population row (with the population's own columns, so
+# that the feature query reads it as the population instead of joining it to it). One statement, so
+# that the buckets live only while the windows and the history are added up from them.
 WINDOWS = f"""
 CREATE OR REPLACE TEMP TABLE windows AS
 WITH {_with("issued_buckets", _ISSUED_BUCKETS)},
@@ -503,7 +504,7 @@ HISTORY = _keyed_view("history", "last_payment_date, last_invoice_date, max_days
                       "settled_over_30d_late_count_ever")
 
 # Relations with at most one row per customer and as-of date: features on them are row expressions.
-# (Each is a view over `windows`, which the feature query joins once.)
+# (Each is a view over `windows`, which the feature query reads as its population.)
 KEYED_FACTS = {"issued_365d": "windows", "settled_365d": "windows", "payments_365d": "windows", "history": "windows"}
 
 # What depends on the ledger alone (customer keys, each document's settlement, payments of documents

@@ -147,21 +147,21 @@ def customer_extras(ledger: Ledger) -> list[str]:
 
 def feature_query(features: list[Feature], extras: Sequence[str] = ()) -> str:
     """Return the SQL that turns the fact relations into the feature table."""
-    # Features on a row fact aggregate its rows per customer and date; a keyed fact has at most one
-    # row per customer and date, its features are expressions over it, and keyed facts that are
-    # views over the same table are read in one join.
-    relations: dict[str, tuple[str, list[Feature]]] = {}
-    for fact in FACTS:
-        on_fact = [f for f in features if f.source == fact]
-        if on_fact and fact in KEYED_FACTS:
-            relations.setdefault(KEYED_FACTS[fact], ("", []))[1].extend(on_fact)
-        elif on_fact:
-            relations[fact] = (" GROUP BY customer_key, as_of_date", on_fact)
-    joins, base_columns = [], []
-    for relation, (group, on_relation) in relations.items():
+    # Features on a row fact aggregate its rows per customer and date and are joined in; a keyed fact
+    # has one row per population row (all are views over `windows`, which holds the population's
+    # columns too), so the population is read from it and its features are expressions over it.
+    (population,) = set(KEYED_FACTS.values())
+    keyed = [f for f in features if f.source in KEYED_FACTS]
+    relations = {fact: on_fact for fact in FACTS if fact not in KEYED_FACTS
+                 if (on_fact := [f for f in features if f.source == fact])}
+    keyed_columns = "".join(f", {f.sql} AS {f.name}" for f in keyed)
+    joins = []
+    base_columns = [f"coalesce(p.{f.name}, {f.fill}) AS {f.name}" if f.fill is not None else f"p.{f.name}"
+                    for f in keyed]
+    for relation, on_relation in relations.items():
         expressions = ", ".join(f"{f.sql} AS {f.name}" for f in on_relation)
         joins.append(
-            f"LEFT JOIN (SELECT customer_key, as_of_date, {expressions} FROM {relation}{group}) "
+            f"LEFT JOIN (SELECT customer_key, as_of_date, {expressions} FROM {relation} GROUP BY customer_key, as_of_date) "
             f"AS {relation}_f ON {relation}_f.customer_key = p.customer_key AND {relation}_f.as_of_date = p.as_of_date"
         )
         base_columns += [
@@ -178,6 +178,7 @@ def feature_query(features: list[Feature], extras: Sequence[str] = ()) -> str:
     outer += [f'"{name}"' for name in extras]
     return (
         f"WITH base AS (SELECT p.customer_id, p.customer_order, p.as_of_date, {', '.join(base_columns)} "
-        f"FROM population p LEFT JOIN customers c ON c.customer_row = p.customer_key {' '.join(joins)}) "
+        f"FROM (SELECT customer_id, customer_order, customer_key, as_of_date, first_invoice_date{keyed_columns} "
+        f"FROM {population}) p LEFT JOIN customers c ON c.customer_row = p.customer_key {' '.join(joins)}) "
         f"SELECT customer_id, as_of_date, {', '.join(outer)} FROM base ORDER BY as_of_date, customer_order"
     )
