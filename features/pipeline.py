@@ -74,14 +74,7 @@ def build_features(
     One row per customer with an invoice on or before the as-of date, for each as-of date, sorted by
     as_of_date then customer_id. Only records dated on or before each as-of date are used.
     """
-    report = progress or (lambda message: None)
-    report(f"building point-in-time facts for {len(set(as_of_dates))} as-of dates")
-    con = connect_ledger(ledger, as_of_dates)
-    report("aggregating features")
-    try:
-        return features_from_facts(con, ledger)
-    finally:
-        con.close()
+    return build_feature_table(ledger, as_of_dates, progress=progress)
 
 
 def features_from_facts(con: duckdb.DuckDBPyConnection, ledger: Ledger) -> pa.Table:

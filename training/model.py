@@ -32,10 +32,12 @@ MAX_REASONS = 5
 PASS_THROUGH = ("customer_id", "as_of_date")
 
 
+REASON_PARTS = ("feature", "value", "contribution", "text_en", "text_zh")
+
+
 def reason_columns(n: int = MAX_REASONS) -> list[str]:
     """Return the names of the reason columns in a prediction, in order."""
-    parts = ("feature", "value", "contribution", "text_en", "text_zh")
-    return [f"reason_{i}_{part}" for i in range(1, n + 1) for part in parts]
+    return [f"reason_{i}_{part}" for i in range(1, n + 1) for part in REASON_PARTS]
 
 
 @dataclass
@@ -128,8 +130,7 @@ class PackagedModel:
         names = list(self.spec.names)
         rows = len(features)
         # Per slot and row the feature (-1: no risk-raising contribution left for the slot) and its contribution.
-        slot_feature, contribution = top_risk_raising(
-            contributions, n, np.int16 if len(names) < 2**15 else np.int32)  # int16: radix-sortable
+        slot_feature, contribution = top_risk_raising(contributions, n)
         # The texts as codes into dictionaries shared by all slots; each feature's values are formatted once.
         texts = {part: _TextCodes() for part in ("value", "text_en", "text_zh")}
         codes = {part: np.full(n * rows, -1, dtype=np.int64) for part in texts}  # slot-major (slot, row)
@@ -151,7 +152,7 @@ class PackagedModel:
             codes[part], dtypes[part] = dictionary.resolve(codes[part], expect_repeats=part == "value")
         columns: dict[str, object] = {}
         for slot in range(n):
-            for part in ("feature", "value", "contribution", "text_en", "text_zh"):
+            for part in REASON_PARTS:
                 columns[f"reason_{slot + 1}_{part}"] = contribution[slot] if part == "contribution" else (
                     pd.Categorical.from_codes(codes[part].reshape(n, rows)[slot], dtype=dtypes[part], validate=False))
         return columns

@@ -13,15 +13,16 @@ import numba
 import numpy as np
 
 
-def top_risk_raising(contributions: np.ndarray, n: int, feature_type=np.int16) -> tuple[np.ndarray, np.ndarray]:
+def top_risk_raising(contributions: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Return, per slot and row, the feature and the contribution of the row's `n` largest positive contributions.
 
     Both arrays are (n, rows), slot 0 the largest; a slot the row has no positive contribution left
     for holds feature -1 and contribution NaN. Of equal contributions the feature listed first
-    (lowest column) comes first.
+    (lowest column) comes first. Features are int16 where they fit: the callers sort them, and numpy
+    sorts 16-bit integers by radix.
     """
-    rows = contributions.shape[0]
-    features = np.full((rows, n), -1, dtype=feature_type)
+    rows, columns = contributions.shape
+    features = np.full((rows, n), -1, dtype=np.int16 if columns < 2**15 else np.int32)
     values = np.full((rows, n), np.nan)
     _fill_top(contributions, features, values)
     return np.ascontiguousarray(features.T), np.ascontiguousarray(values.T)
