@@ -463,29 +463,34 @@ WINDOW w AS (PARTITION BY p.customer_key ORDER BY p.as_of_date ROWS UNBOUNDED PR
 """
 
 
-def _with(name: str, select: str) -> str:
-    return f"{name} AS MATERIALIZED (\n{select.strip()}\n)"
+def _temp_table(name: str, select: str) -> str:
+    return f"CREATE OR REPLACE TEMP TABLE {name} AS\n{select.strip()}"
 
 
 # All keyed facts in one table, one row per population row (with the population's own columns, so
-# that the feature query reads it as the population instead of joining it to it). One statement, so
-# that the buckets live only while the windows and the history are added up from them.
-WINDOWS = f"""
-CREATE OR REPLACE TEMP TABLE windows AS
-WITH {_with("issued_buckets", _ISSUED_BUCKETS)},
-{_with("settled_buckets", _SETTLED_BUCKETS)},
-{_with("payment_buckets", _PAYMENT_BUCKETS)},
-{_with("issued", _ISSUED)},
-{_with("settled", _SETTLED)},
-{_with("paid", _PAYMENTS)},
-{_with("history", _HISTORY)}
+# that the feature query reads it as the population instead of joining it to it), sorted as the
+# feature table is, so that the feature query's keyed part, a plain projection of it, comes out in
+# order. Built in steps, each step's inputs dropped once nothing reads them: the buckets are gone
+# before the windows are joined up, and the parts once they are.
+WINDOWS = (
+    _temp_table("issued_buckets", _ISSUED_BUCKETS),
+    _temp_table("settled_buckets", _SETTLED_BUCKETS),
+    _temp_table("payment_buckets", _PAYMENT_BUCKETS),
+    _temp_table("window_issued", _ISSUED),
+    _temp_table("window_settled", _SETTLED),
+    _temp_table("window_paid", _PAYMENTS),
+    _temp_table("window_history", _HISTORY),
+    "DROP TABLE issued_buckets; DROP TABLE settled_buckets; DROP TABLE payment_buckets",
+    """CREATE OR REPLACE TEMP TABLE windows AS
 SELECT h.*, i.* EXCLUDE (customer_key, as_of_date), s.* EXCLUDE (customer_key, as_of_date),
        y.* EXCLUDE (customer_key, as_of_date)
-FROM history h
-LEFT JOIN issued i ON i.customer_key = h.customer_key AND i.as_of_date = h.as_of_date
-LEFT JOIN settled s ON s.customer_key = h.customer_key AND s.as_of_date = h.as_of_date
-LEFT JOIN paid y ON y.customer_key = h.customer_key AND y.as_of_date = h.as_of_date
-"""
+FROM window_history h
+LEFT JOIN window_issued i ON i.customer_key = h.customer_key AND i.as_of_date = h.as_of_date
+LEFT JOIN window_settled s ON s.customer_key = h.customer_key AND s.as_of_date = h.as_of_date
+LEFT JOIN window_paid y ON y.customer_key = h.customer_key AND y.as_of_date = h.as_of_date
+ORDER BY h.as_of_date, h.customer_order""",
+    "DROP TABLE window_history; DROP TABLE window_issued; DROP TABLE window_settled; DROP TABLE window_paid",
+)
 
 
 def _keyed_view(name: str, columns: str) -> str:
@@ -512,7 +517,7 @@ KEYED_FACTS = {"issued_365d": "windows", "settled_365d": "windows", "payments_36
 LEDGER_FACT_STATEMENTS = (CUSTOMER_KEYS, DOCUMENTS, MULTI_DAY_PAYMENTS, PAYMENT_EVENTS)
 # What depends on the as-of dates (the table `as_of_dates`).
 DATED_FACT_STATEMENTS = (
-    POPULATION, AS_OF_DAYS, OPEN_DOCUMENTS, DISPUTES, EVENTS, WINDOW_CUTS, WINDOW_DAYS, WINDOW_SPANS, WINDOWS,
+    POPULATION, AS_OF_DAYS, OPEN_DOCUMENTS, DISPUTES, EVENTS, WINDOW_CUTS, WINDOW_DAYS, WINDOW_SPANS, *WINDOWS,
     ISSUED, SETTLED, PAYMENTS, HISTORY,
 )
 FACT_STATEMENTS = LEDGER_FACT_STATEMENTS + DATED_FACT_STATEMENTS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 
 import duckdb
@@ -30,6 +31,28 @@ def month_ends(start: dt.date, end: dt.date) -> list[dt.date]:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
+def release_cached_blocks(con: duckdb.DuckDBPyConnection) -> None:
+    """Make DuckDB hand back the memory it keeps cached from finished statements.
+
+    DuckDB keeps the blocks of finished hash tables and sorts for later reuse (a gigabyte after a
+    12-month panel's facts), and only lets go of them under its memory limit: lowering the limit to
+    what its tables hold and setting it back frees them at once, without spilling anything.
+    """
+    (in_use,) = con.sql("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchall()[0]
+    (limit,) = con.sql("SELECT current_setting('memory_limit')").fetchall()[0]
+    try:
+        con.execute(f"SET memory_limit = '{int(in_use) + _SPARE_BYTES}B'")
+    except duckdb.OutOfMemoryException:
+        pass  # nothing cached could go: the memory is in use, which is no reason to stop
+    finally:
+        con.execute(f"SET memory_limit = '{limit}'")
+
+
+# Room left above what DuckDB's tables hold when its cached blocks are released, so that nothing
+# in use is ever pushed out to disk.
+_SPARE_BYTES = 64 << 20
+
+
 class LedgerFacts:
     """A ledger in DuckDB with the facts that depend on it alone, built once for any number of as-of dates.
 
@@ -44,6 +67,7 @@ class LedgerFacts:
             self.con.register(name, ledger.with_keys(name))
         for statement in LEDGER_FACT_STATEMENTS:
             self.con.execute(statement)
+            release_cached_blocks(self.con)
 
     def at(self, as_of_dates: Sequence[dt.date]) -> duckdb.DuckDBPyConnection:
         """Return the connection with `as_of_dates` registered and their facts built (replacing any earlier dates')."""
@@ -52,6 +76,7 @@ class LedgerFacts:
         self.con.register("as_of_dates", pa.table({"as_of_date": pa.array(sorted(set(as_of_dates)), type=pa.date32())}))
         for statement in DATED_FACT_STATEMENTS:
             self.con.execute(statement)
+            release_cached_blocks(self.con)
         return self.con
 
     def close(self) -> None:
@@ -78,8 +103,28 @@ def build_features(
 
 
 def features_from_facts(con: duckdb.DuckDBPyConnection, ledger: Ledger) -> pa.Table:
-    """Return the feature table from a connection prepared by `connect_ledger`."""
-    return con.sql(feature_query(catalogue(), customer_extras(ledger))).to_arrow_table()
+    """Return the feature table from a connection prepared by `connect_ledger`; the `windows` table is used up.
+
+    Built in two parts so that the whole table never sits in memory twice beside the facts: the
+    keyed part, read straight off `windows` (sorted as the feature table is), which is then dropped;
+    then the rest, sorted by a query of its own.
+    """
+    features, extras = catalogue(), customer_extras(ledger)
+    keyed = con.sql(keyed_feature_query(features)).to_arrow_table()
+    con.execute("DROP TABLE windows")
+    release_cached_blocks(con)
+    keyed = keyed.append_column("keyed_row", pa.array(range(keyed.num_rows), type=pa.int64()))
+    con.register("keyed_features", keyed)
+    try:
+        rest = con.sql(rest_feature_query(features, extras)).to_arrow_table()
+    finally:
+        con.unregister("keyed_features")
+    # `windows` is sorted as the rest is and a plain projection of it keeps its order, so the rows
+    # normally line up already; taking them along costs as much as the query and is only a fallback.
+    if not rest.column("keyed_row").equals(keyed.column("keyed_row")):
+        keyed = keyed.take(rest.column("keyed_row"))
+    names = [*KEYS, *(f.name for f in features), *extras]
+    return pa.table([keyed.column(n) if n in keyed.column_names else rest.column(n) for n in names], names=names)
 
 
 def build_feature_table(
@@ -138,19 +183,55 @@ def customer_extras(ledger: Ledger) -> list[str]:
     return extras
 
 
-def feature_query(features: list[Feature], extras: Sequence[str] = ()) -> str:
-    """Return the SQL that turns the fact relations into the feature table."""
-    # Features on a row fact aggregate its rows per customer and date and are joined in; a keyed fact
-    # has one row per population row (all are views over `windows`, which holds the population's
-    # columns too), so the population is read from it and its features are expressions over it.
+def _as_double(feature: Feature, expression: str | None = None) -> str:
+    """Return the output column of `feature`: every numeric feature is a DOUBLE, one type for models and
+    their signatures whatever the SQL gave; categorical ones keep their text."""
+    if feature.categorical:
+        return feature.name
+    return f"CAST({expression or feature.name} AS DOUBLE) AS {feature.name}"
+
+
+def _typed(name: str) -> str:
+    """Return the name under which the keyed part hands a feature's value, before the DOUBLE cast, to the rest."""
+    return f"__typed_{name}"
+
+
+def _keyed_inputs(features: list[Feature]) -> list[Feature]:
+    """Return the keyed features that derived features are computed from."""
+    words = {w for f in features if f.source == "derived" for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", f.sql)}
+    return [f for f in features if f.source in KEYED_FACTS and f.name in words]
+
+
+def keyed_feature_query(features: list[Feature]) -> str:
+    """Return the SQL of the keyed part of the feature table: the population's columns and the features
+    on keyed facts, one row per population row, in no particular order.
+
+    Keyed features are expressions over the population's own row (all keyed facts are views over
+    `windows`, which holds the population's columns too). The derived features' keyed inputs are
+    handed on as they are (`_typed`) as well, so derived values do not depend on the DOUBLE cast.
+    """
     (population,) = set(KEYED_FACTS.values())
     keyed = [f for f in features if f.source in KEYED_FACTS]
+    filled = ", ".join(f"coalesce({f.sql}, {f.fill}) AS {f.name}" if f.fill is not None else f"{f.sql} AS {f.name}"
+                       for f in keyed)
+    outputs = [_as_double(f) for f in keyed] + [f"{f.name} AS {_typed(f.name)}" for f in _keyed_inputs(features)]
+    return (
+        f"WITH p AS (SELECT customer_id, customer_order, customer_key, as_of_date, first_invoice_date, {filled} "
+        f"FROM {population}) "
+        f"SELECT customer_id, as_of_date, customer_order, customer_key, first_invoice_date, {', '.join(outputs)} FROM p"
+    )
+
+
+def rest_feature_query(features: list[Feature], extras: Sequence[str] = (), keyed_part: str = "keyed_features") -> str:
+    """Return the SQL of the rest of the feature table, on the keyed part registered as `keyed_part` (with
+    its row numbers in `keyed_row`): row-fact, customer and derived features and customer extras,
+    sorted by as_of_date then customer_order, with `keyed_row` to put the keyed part in the same order.
+    """
     relations = {fact: on_fact for fact in FACTS if fact not in KEYED_FACTS
                  if (on_fact := [f for f in features if f.source == fact])}
-    keyed_columns = "".join(f", {f.sql} AS {f.name}" for f in keyed)
     joins = []
-    base_columns = [f"coalesce(p.{f.name}, {f.fill}) AS {f.name}" if f.fill is not None else f"p.{f.name}"
-                    for f in keyed]
+    base_columns = [f"p.{_typed(f.name)} AS {f.name}" for f in _keyed_inputs(features)]
+    # Features on a row fact aggregate its rows per customer and date and are joined in.
     for relation, on_relation in relations.items():
         expressions = ", ".join(f"{f.sql} AS {f.name}" for f in on_relation)
         joins.append(
@@ -163,15 +244,10 @@ def feature_query(features: list[Feature], extras: Sequence[str] = ()) -> str:
         ]
     base_columns += [f"{f.sql} AS {f.name}" for f in features if f.source == "customer"]
     base_columns += [f'c."{name}" AS "{name}"' for name in extras]
-    # Every numeric feature is a DOUBLE: one type for models and their signatures, whatever the SQL gave.
-    outer = [
-        f.name if f.categorical else f"CAST({f.sql if f.source == 'derived' else f.name} AS DOUBLE) AS {f.name}"
-        for f in features
-    ]
+    outer = [_as_double(f, f.sql if f.source == "derived" else None) for f in features if f.source not in KEYED_FACTS]
     outer += [f'"{name}"' for name in extras]
     return (
-        f"WITH base AS (SELECT p.customer_id, p.customer_order, p.as_of_date, {', '.join(base_columns)} "
-        f"FROM (SELECT customer_id, customer_order, customer_key, as_of_date, first_invoice_date{keyed_columns} "
-        f"FROM {population}) p LEFT JOIN customers c ON c.customer_row = p.customer_key {' '.join(joins)}) "
-        f"SELECT customer_id, as_of_date, {', '.join(outer)} FROM base ORDER BY as_of_date, customer_order"
+        f"WITH base AS (SELECT p.keyed_row, p.customer_order, p.as_of_date, {', '.join(base_columns)} "
+        f"FROM {keyed_part} p LEFT JOIN customers c ON c.customer_row = p.customer_key {' '.join(joins)}) "
+        f"SELECT keyed_row, {', '.join(outer)} FROM base ORDER BY as_of_date, customer_order"
     )

@@ -13,7 +13,9 @@ from features.pipeline import (
     LedgerFacts,
     build_feature_table,
     build_features,
+    features_from_facts,
     month_ends,
+    release_cached_blocks,
 )
 
 AS_OF = d("2024-06-30")
@@ -212,6 +214,31 @@ def test_ledger_facts_built_once_serve_later_dates_as_a_fresh_build_does(sample_
         for dates in ([d("2025-12-31")], [d("2024-06-30"), d("2026-03-31")], [d("2025-12-31")]):
             reused = build_feature_table(sample_ledger, dates, LabelConfig(), facts=facts)
             assert reused.equals(build_feature_table(sample_ledger, dates, LabelConfig()))
+    finally:
+        facts.close()
+
+
+def test_keyed_features_follow_their_rows_when_windows_is_not_in_feature_order(sample_ledger):
+    """The keyed part is read off `windows` and put beside the rest by row; out of order, it must be taken along."""
+    dates = [d("2024-06-30"), d("2025-12-31")]
+    facts = LedgerFacts(sample_ledger)
+    try:
+        con = facts.at(dates)
+        con.execute("CREATE OR REPLACE TEMP TABLE windows AS SELECT * FROM windows ORDER BY hash(customer_key, as_of_date)")
+        assert features_from_facts(con, sample_ledger).equals(build_features(sample_ledger, dates))
+    finally:
+        facts.close()
+
+
+def test_releasing_cached_memory_neither_spills_nor_changes_the_memory_limit(sample_ledger):
+    facts = LedgerFacts(sample_ledger)
+    try:
+        limit = facts.con.sql("SELECT current_setting('memory_limit')").fetchall()
+        con = facts.at([d("2025-12-31")])
+        release_cached_blocks(con)
+        assert con.sql("SELECT current_setting('memory_limit')").fetchall() == limit
+        assert con.sql("SELECT count(*) FROM duckdb_temporary_files()").fetchall() == [(0,)]
+        assert con.sql("SELECT count(*) FROM documents").fetchall() == [(sample_ledger["invoices"].num_rows,)]
     finally:
         facts.close()
 
