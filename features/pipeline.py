@@ -204,7 +204,7 @@ def _keyed_inputs(features: list[Feature]) -> list[Feature]:
 
 def keyed_feature_query(features: list[Feature]) -> str:
     """Return the SQL of the keyed part of the feature table: the population's columns and the features
-    on keyed facts, one row per population row, in no particular order.
+    on keyed facts, one row per population row, in the order of `windows` (that of the feature table).
 
     Keyed features are expressions over the population's own row (all keyed facts are views over
     `windows`, which holds the population's columns too). The derived features' keyed inputs are
