@@ -463,6 +463,10 @@ WINDOW w AS (PARTITION BY p.customer_key ORDER BY p.as_of_date ROWS UNBOUNDED PR
 """
 
 
+# The table all keyed facts are views over (`WINDOWS` builds it).
+KEYED_TABLE = "windows"
+
+
 def _temp_table(name: str, select: str) -> str:
     return f"CREATE OR REPLACE TEMP TABLE {name} AS\n{select.strip()}"
 
@@ -481,7 +485,7 @@ WINDOWS = (
     _temp_table("window_paid", _PAYMENTS),
     _temp_table("window_history", _HISTORY),
     "DROP TABLE issued_buckets; DROP TABLE settled_buckets; DROP TABLE payment_buckets",
-    """CREATE OR REPLACE TEMP TABLE windows AS
+    f"""CREATE OR REPLACE TEMP TABLE {KEYED_TABLE} AS
 SELECT h.*, i.* EXCLUDE (customer_key, as_of_date), s.* EXCLUDE (customer_key, as_of_date),
        y.* EXCLUDE (customer_key, as_of_date)
 FROM window_history h
@@ -494,7 +498,7 @@ ORDER BY h.as_of_date, h.customer_order""",
 
 
 def _keyed_view(name: str, columns: str) -> str:
-    return f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT customer_key, as_of_date, {columns} FROM windows"
+    return f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT customer_key, as_of_date, {columns} FROM {KEYED_TABLE}"
 
 
 ISSUED = _keyed_view("issued_365d", "invoice_count_365d, invoice_count_90d, invoice_amount_365d, invoice_amount_90d, "
@@ -510,7 +514,7 @@ HISTORY = _keyed_view("history", "last_payment_date, last_invoice_date, max_days
 
 # Relations with at most one row per customer and as-of date: features on them are row expressions.
 # (Each is a view over `windows`, which the feature query reads as its population.)
-KEYED_FACTS = {"issued_365d": "windows", "settled_365d": "windows", "payments_365d": "windows", "history": "windows"}
+KEYED_FACTS = dict.fromkeys(("issued_365d", "settled_365d", "payments_365d", "history"), KEYED_TABLE)
 
 # What depends on the ledger alone (customer keys, each document's settlement, payments of documents
 # paid on several days): built once per ledger, it serves any number of as-of dates.

@@ -8,10 +8,11 @@ import re
 from collections.abc import Callable, Sequence
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from features.catalogue import FACTS, Feature, catalogue
-from features.facts import DATED_FACT_STATEMENTS, KEYED_FACTS, LEDGER_FACT_STATEMENTS
+from features.facts import DATED_FACT_STATEMENTS, KEYED_FACTS, KEYED_TABLE, LEDGER_FACT_STATEMENTS
 from features.ledger import Ledger
 
 KEYS = ("customer_id", "as_of_date")
@@ -65,19 +66,20 @@ class LedgerFacts:
         self.con = duckdb.connect()
         for name in ledger.tables:
             self.con.register(name, ledger.with_keys(name))
-        for statement in LEDGER_FACT_STATEMENTS:
-            self.con.execute(statement)
-            release_cached_blocks(self.con)
+        self._run(LEDGER_FACT_STATEMENTS)
 
     def at(self, as_of_dates: Sequence[dt.date]) -> duckdb.DuckDBPyConnection:
         """Return the connection with `as_of_dates` registered and their facts built (replacing any earlier dates')."""
         if not as_of_dates:
             raise ValueError("at least one as-of date is needed")
         self.con.register("as_of_dates", pa.table({"as_of_date": pa.array(sorted(set(as_of_dates)), type=pa.date32())}))
-        for statement in DATED_FACT_STATEMENTS:
+        self._run(DATED_FACT_STATEMENTS)
+        return self.con
+
+    def _run(self, statements: Sequence[str]) -> None:
+        for statement in statements:
             self.con.execute(statement)
             release_cached_blocks(self.con)
-        return self.con
 
     def close(self) -> None:
         self.con.close()
@@ -111,14 +113,14 @@ def features_from_facts(con: duckdb.DuckDBPyConnection, ledger: Ledger) -> pa.Ta
     """
     features, extras = catalogue(), customer_extras(ledger)
     keyed = con.sql(keyed_feature_query(features)).to_arrow_table()
-    con.execute("DROP TABLE windows")
+    con.execute(f"DROP TABLE {KEYED_TABLE}")
     release_cached_blocks(con)
-    keyed = keyed.append_column("keyed_row", pa.array(range(keyed.num_rows), type=pa.int64()))
-    con.register("keyed_features", keyed)
+    keyed = keyed.append_column("keyed_row", pa.array(np.arange(keyed.num_rows, dtype=np.int64)))
+    con.register(_KEYED_PART, keyed)
     try:
         rest = con.sql(rest_feature_query(features, extras)).to_arrow_table()
     finally:
-        con.unregister("keyed_features")
+        con.unregister(_KEYED_PART)
     # `windows` is sorted as the rest is and a plain projection of it keeps its order, so the rows
     # normally line up already; taking them along costs as much as the query and is only a fallback.
     if not rest.column("keyed_row").equals(keyed.column("keyed_row")):
@@ -210,20 +212,23 @@ def keyed_feature_query(features: list[Feature]) -> str:
     `windows`, which holds the population's columns too). The derived features' keyed inputs are
     handed on as they are (`_typed`) as well, so derived values do not depend on the DOUBLE cast.
     """
-    (population,) = set(KEYED_FACTS.values())
     keyed = [f for f in features if f.source in KEYED_FACTS]
     filled = ", ".join(f"coalesce({f.sql}, {f.fill}) AS {f.name}" if f.fill is not None else f"{f.sql} AS {f.name}"
                        for f in keyed)
     outputs = [_as_double(f) for f in keyed] + [f"{f.name} AS {_typed(f.name)}" for f in _keyed_inputs(features)]
     return (
         f"WITH p AS (SELECT customer_id, customer_order, customer_key, as_of_date, first_invoice_date, {filled} "
-        f"FROM {population}) "
+        f"FROM {KEYED_TABLE}) "
         f"SELECT customer_id, as_of_date, customer_order, customer_key, first_invoice_date, {', '.join(outputs)} FROM p"
     )
 
 
-def rest_feature_query(features: list[Feature], extras: Sequence[str] = (), keyed_part: str = "keyed_features") -> str:
-    """Return the SQL of the rest of the feature table, on the keyed part registered as `keyed_part` (with
+# The name the keyed part of the feature table is registered under for the rest to read.
+_KEYED_PART = "keyed_features"
+
+
+def rest_feature_query(features: list[Feature], extras: Sequence[str] = ()) -> str:
+    """Return the SQL of the rest of the feature table, on the keyed part registered as `_KEYED_PART` (with
     its row numbers in `keyed_row`): row-fact, customer and derived features and customer extras,
     sorted by as_of_date then customer_order, with `keyed_row` to put the keyed part in the same order.
     """
@@ -248,6 +253,6 @@ def rest_feature_query(features: list[Feature], extras: Sequence[str] = (), keye
     outer += [f'"{name}"' for name in extras]
     return (
         f"WITH base AS (SELECT p.keyed_row, p.customer_order, p.as_of_date, {', '.join(base_columns)} "
-        f"FROM {keyed_part} p LEFT JOIN customers c ON c.customer_row = p.customer_key {' '.join(joins)}) "
+        f"FROM {_KEYED_PART} p LEFT JOIN customers c ON c.customer_row = p.customer_key {' '.join(joins)}) "
         f"SELECT keyed_row, {', '.join(outer)} FROM base ORDER BY as_of_date, customer_order"
     )
