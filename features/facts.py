@@ -477,11 +477,11 @@ def _temp_table(name: str, select: str) -> str:
 # order. Built in steps, each step's inputs dropped once nothing reads them: the buckets are gone
 # before the windows are joined up, and the parts once they are.
 WINDOWS = (
-    _temp_table("issued_buckets", _ISSUED_BUCKETS),
     _temp_table("settled_buckets", _SETTLED_BUCKETS),
-    _temp_table("payment_buckets", _PAYMENT_BUCKETS),
-    _temp_table("window_issued", _ISSUED),
     _temp_table("window_settled", _SETTLED),
+    _temp_table("issued_buckets", _ISSUED_BUCKETS),
+    _temp_table("window_issued", _ISSUED),
+    _temp_table("payment_buckets", _PAYMENT_BUCKETS),
     _temp_table("window_paid", _PAYMENTS),
     _temp_table("window_history", _HISTORY),
     "DROP TABLE issued_buckets; DROP TABLE settled_buckets; DROP TABLE payment_buckets",
@@ -515,6 +515,11 @@ HISTORY = _keyed_view("history", "last_payment_date, last_invoice_date, max_days
 # Relations with at most one row per customer and as-of date: features on them are row expressions.
 # (Each is a view over `windows`, which the feature query reads as its population.)
 KEYED_FACTS = dict.fromkeys(("issued_365d", "settled_365d", "payments_365d", "history"), KEYED_TABLE)
+
+# What nothing reads once the row facts are aggregated and the labels derived (the keyed facts are
+# in `windows` by then): a build that serves no further as-of dates drops these before the feature
+# table is assembled, the largest tables it holds.
+SPENT_AFTER_ROW_FACTS = ("documents", "multi_day_payments", "population")
 
 # What depends on the ledger alone (customer keys, each document's settlement, payments of documents
 # paid on several days): built once per ledger, it serves any number of as-of dates.

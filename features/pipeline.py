@@ -12,7 +12,13 @@ import numpy as np
 import pyarrow as pa
 
 from features.catalogue import FACTS, Feature, catalogue
-from features.facts import DATED_FACT_STATEMENTS, KEYED_FACTS, KEYED_TABLE, LEDGER_FACT_STATEMENTS
+from features.facts import (
+    DATED_FACT_STATEMENTS,
+    KEYED_FACTS,
+    KEYED_TABLE,
+    LEDGER_FACT_STATEMENTS,
+    SPENT_AFTER_ROW_FACTS,
+)
 from features.ledger import Ledger
 
 KEYS = ("customer_id", "as_of_date")
@@ -104,23 +110,34 @@ def build_features(
     return build_feature_table(ledger, as_of_dates, progress=progress)
 
 
-def features_from_facts(con: duckdb.DuckDBPyConnection, ledger: Ledger) -> pa.Table:
+def features_from_facts(con: duckdb.DuckDBPyConnection, ledger: Ledger, *, last_use: bool = False) -> pa.Table:
     """Return the feature table from a connection prepared by `connect_ledger`; the `windows` table is used up.
 
-    Built in two parts so that the whole table never sits in memory twice beside the facts: the
-    keyed part, read straight off `windows` (sorted as the feature table is), which is then dropped;
-    then the rest, sorted by a query of its own.
+    Built in parts so that the whole table never sits in memory twice beside the facts: the row
+    facts' features, aggregated into small tables; the keyed part, read straight off `windows`
+    (sorted as the feature table is), which is then dropped; then the rest, sorted by a query of its
+    own. With `last_use` (nothing will read the connection's facts afterwards: no labels, no other
+    as-of dates), the facts the row facts are made of are dropped as soon as they are aggregated.
     """
     features, extras = catalogue(), customer_extras(ledger)
-    keyed = con.sql(keyed_feature_query(features)).to_arrow_table()
-    con.execute(f"DROP TABLE {KEYED_TABLE}")
-    release_cached_blocks(con)
-    keyed = keyed.append_column("keyed_row", pa.array(np.arange(keyed.num_rows, dtype=np.int64)))
-    con.register(_KEYED_PART, keyed)
+    relations = row_fact_features(features)
     try:
-        rest = con.sql(rest_feature_query(features, extras)).to_arrow_table()
+        for relation, on_relation in relations.items():
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {_aggregated(relation)} AS {row_fact_query(relation, on_relation)}")
+        if last_use:
+            con.execute("; ".join(f"DROP TABLE {name}" for name in SPENT_AFTER_ROW_FACTS))
+        release_cached_blocks(con)
+        keyed = con.sql(keyed_feature_query(features)).to_arrow_table()
+        con.execute(f"DROP TABLE {KEYED_TABLE}")
+        release_cached_blocks(con)
+        keyed = keyed.append_column("keyed_row", pa.array(np.arange(keyed.num_rows, dtype=np.int64)))
+        con.register(_KEYED_PART, keyed)
+        try:
+            rest = con.sql(rest_feature_query(features, extras)).to_arrow_table()
+        finally:
+            con.unregister(_KEYED_PART)
     finally:
-        con.unregister(_KEYED_PART)
+        con.execute("; ".join(f"DROP TABLE IF EXISTS {_aggregated(relation)}" for relation in relations))
     # `windows` is sorted as the rest is and a plain projection of it keeps its order, so the rows
     # normally line up already; taking them along costs as much as the query and is only a fallback.
     if not rest.column("keyed_row").equals(keyed.column("keyed_row")):
@@ -158,13 +175,18 @@ def build_feature_table(
     facts = facts or LedgerFacts(ledger)
     try:
         con = facts.at(as_of_dates)
-        report("aggregating features")
-        table = features_from_facts(con, ledger)
+        # Labels first: they read facts that a build of its own drops while assembling the features.
+        status = labels = None
         if label_config is not None and status_only:
-            table = table.append_column("in_default_at_as_of", default_status_from_facts(con, label_config).column(0))
+            status = default_status_from_facts(con, label_config)
         elif label_config is not None:
             report("deriving labels")
             labels = labels_from_facts(con, label_config)
+        report("aggregating features")
+        table = features_from_facts(con, ledger, last_use=own)
+        if status is not None:
+            table = table.append_column("in_default_at_as_of", status.column(0))
+        if labels is not None:
             if not labels.column("customer_id").equals(table.column("customer_id")):
                 raise RuntimeError("labels and features came out in different row orders")
             for name in LABEL_COLUMNS:
@@ -227,24 +249,36 @@ def keyed_feature_query(features: list[Feature]) -> str:
 _KEYED_PART = "keyed_features"
 
 
+def row_fact_features(features: list[Feature]) -> dict[str, list[Feature]]:
+    """Return the features on each row fact (several rows per customer and as-of date), by fact."""
+    return {fact: on_fact for fact in FACTS if fact not in KEYED_FACTS
+            if (on_fact := [f for f in features if f.source == fact])}
+
+
+def row_fact_query(relation: str, on_relation: list[Feature]) -> str:
+    """Return the SQL of the features on one row fact: its rows aggregated per customer and as-of date."""
+    expressions = ", ".join(f"{f.sql} AS {f.name}" for f in on_relation)
+    return f"SELECT customer_key, as_of_date, {expressions} FROM {relation} GROUP BY customer_key, as_of_date"
+
+
+def _aggregated(relation: str) -> str:
+    """Return the name of the table `features_from_facts` aggregates a row fact's features into."""
+    return f"{relation}_features"
+
+
 def rest_feature_query(features: list[Feature], extras: Sequence[str] = ()) -> str:
     """Return the SQL of the rest of the feature table, on the keyed part registered as `_KEYED_PART` (with
-    its row numbers in `keyed_row`): row-fact, customer and derived features and customer extras,
-    sorted by as_of_date then customer_order, with `keyed_row` to put the keyed part in the same order.
+    its row numbers in `keyed_row`) and the row facts' features (`row_fact_query`, in the tables named
+    by `_aggregated`): row-fact, customer and derived features and customer extras, sorted by
+    as_of_date then customer_order, with `keyed_row` to put the keyed part in the same order.
     """
-    relations = {fact: on_fact for fact in FACTS if fact not in KEYED_FACTS
-                 if (on_fact := [f for f in features if f.source == fact])}
     joins = []
     base_columns = [f"p.{_typed(f.name)} AS {f.name}" for f in _keyed_inputs(features)]
-    # Features on a row fact aggregate its rows per customer and date and are joined in.
-    for relation, on_relation in relations.items():
-        expressions = ", ".join(f"{f.sql} AS {f.name}" for f in on_relation)
-        joins.append(
-            f"LEFT JOIN (SELECT customer_key, as_of_date, {expressions} FROM {relation} GROUP BY customer_key, as_of_date) "
-            f"AS {relation}_f ON {relation}_f.customer_key = p.customer_key AND {relation}_f.as_of_date = p.as_of_date"
-        )
+    for relation, on_relation in row_fact_features(features).items():
+        table = _aggregated(relation)
+        joins.append(f"LEFT JOIN {table} ON {table}.customer_key = p.customer_key AND {table}.as_of_date = p.as_of_date")
         base_columns += [
-            f"coalesce({relation}_f.{f.name}, {f.fill}) AS {f.name}" if f.fill is not None else f"{relation}_f.{f.name}"
+            f"coalesce({table}.{f.name}, {f.fill}) AS {f.name}" if f.fill is not None else f"{table}.{f.name}"
             for f in on_relation
         ]
     base_columns += [f"{f.sql} AS {f.name}" for f in features if f.source == "customer"]
