@@ -475,7 +475,8 @@ def _temp_table(name: str, select: str) -> str:
 # that the feature query reads it as the population instead of joining it to it), sorted as the
 # feature table is, so that the feature query's keyed part, a plain projection of it, comes out in
 # order. Built in steps, each step's inputs dropped once nothing reads them: the buckets are gone
-# before the windows are joined up, and the parts once they are.
+# before the windows are joined up, and the parts once they are. The settled windows, the step that
+# needs the most memory, come first, before the issued and payment buckets and windows exist.
 WINDOWS = (
     _temp_table("settled_buckets", _SETTLED_BUCKETS),
     _temp_table("window_settled", _SETTLED),
