@@ -54,8 +54,10 @@ JOIN customers c ON c.customer_row = f.customer_key
 DOCUMENTS = f"""
 CREATE OR REPLACE TEMP TABLE documents AS
 WITH per_document AS (
-    SELECT invoice_row, sum(CAST(amount AS DECIMAL(18, 2))) AS paid, count(*) AS payment_count,
-           min(payment_date) AS first_day, max(payment_date) AS last_day
+    -- Narrowed to the stored types here, not at the end: 9.8M rows are joined back to the invoices,
+    -- and a 16-byte sum makes that join measurably slower.
+    SELECT invoice_row, CAST(sum(CAST(amount AS DECIMAL(18, 2))) AS DECIMAL(18, 2)) AS paid,
+           CAST(count(*) AS INTEGER) AS payment_count, min(payment_date) AS first_day, max(payment_date) AS last_day
     FROM payments GROUP BY invoice_row
 ), daily AS (
     -- Only documents paid on several days need a running total; most are paid in one go, and a
@@ -81,7 +83,7 @@ SELECT i.invoice_row, i.customer_row AS customer_key, i.invoice_date, i.due_date
        CAST(CASE WHEN x.first_day < x.last_day THEN s.payment_days_to_settle
                  WHEN x.paid >= CAST(i.amount AS DECIMAL(18, 2)) - {SETTLEMENT_TOLERANCE} THEN 1 END AS INTEGER)
          AS payment_days_to_settle,
-       CAST(x.paid AS DECIMAL(18, 2)) AS paid, CAST(x.payment_count AS INTEGER) AS payment_count, x.first_day AS first_payment_date,
+       x.paid, x.payment_count, x.first_day AS first_payment_date,
        x.last_day AS last_payment_date
 FROM invoices i
 LEFT JOIN per_document x ON x.invoice_row = i.invoice_row
