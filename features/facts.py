@@ -142,7 +142,7 @@ def _open_pairs(documents: str) -> str:
 
 # Documents open at as_of, with the part paid by then: nothing before the first payment, everything
 # from the last, the running total in between (only documents paid on several days have one). A
-# view: it is aggregated once and never stored.
+# view: what its features read of it is stored only while they are aggregated (`features_from_facts`).
 _PART_PAID = "first_payment_date <= as_of_date AND last_payment_date > as_of_date"
 OPEN_DOCUMENTS = f"""
 CREATE OR REPLACE TEMP VIEW open_documents AS
@@ -165,8 +165,8 @@ WITH disputed AS (
 )
 SELECT o.customer_key, o.as_of_date, o.invoice_row, o.is_credit_note, o.amount, o.due_date, o.paid_amount,
        CAST(CASE WHEN o.is_credit_note THEN -1 ELSE 1 END * (o.amount - o.paid_amount) AS DECIMAL(18, 2)) AS open_amount,
-       date_diff('day', o.due_date, o.as_of_date) AS days_past_due,
-       date_diff('day', o.invoice_date, o.as_of_date) AS age_days,
+       CAST(date_diff('day', o.due_date, o.as_of_date) AS INTEGER) AS days_past_due,
+       CAST(date_diff('day', o.invoice_date, o.as_of_date) AS INTEGER) AS age_days,
        x.invoice_row IS NOT NULL AS is_disputed
 FROM open o
 LEFT JOIN disputed x ON x.invoice_row = o.invoice_row AND x.as_of_date = o.as_of_date

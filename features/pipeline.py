@@ -126,7 +126,11 @@ def features_from_facts(con: duckdb.DuckDBPyConnection, ledger: Ledger, *, last_
     relations = row_fact_features(features)
     try:
         for relation, on_relation in relations.items():
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {_aggregated(relation)} AS {row_fact_query(relation, on_relation)}")
+            rows = _stored_rows(con, relation, on_relation)
+            try:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE {_aggregated(relation)} AS {row_fact_query(rows, on_relation)}")
+            finally:
+                con.execute(f"DROP TABLE {rows}")
         if last_use:
             con.execute("; ".join(f"DROP TABLE {name}" for name in SPENT_AFTER_ROW_FACTS))
         release_cached_blocks(con)
@@ -267,6 +271,20 @@ def row_fact_query(relation: str, on_relation: list[Feature]) -> str:
     """Return the SQL of the features on one row fact: its rows aggregated per customer and as-of date."""
     expressions = ", ".join(f"{f.sql} AS {f.name}" for f in on_relation)
     return f"SELECT customer_key, as_of_date, {expressions} FROM {relation} GROUP BY customer_key, as_of_date"
+
+
+def _stored_rows(con: duckdb.DuckDBPyConnection, relation: str, on_relation: list[Feature]) -> str:
+    """Store the columns of row fact `relation` that its features read in a table; return the table's name.
+
+    DuckDB knows the range of a stored column, and with it adds amounts up in 8 bytes instead of 16:
+    aggregating the stored rows is quicker than aggregating the view's, by more than storing them costs
+    (the open documents of a 12-month panel: 7.7M rows, 0.26 GB, for as long as they are aggregated).
+    """
+    words = {w for f in on_relation for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", f.sql)}
+    columns = [c for c in con.sql(f"SELECT * FROM {relation}").columns if c in words or c in ("customer_key", "as_of_date")]
+    name = f"{relation}_rows"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(columns)} FROM {relation}")
+    return name
 
 
 def _aggregated(relation: str) -> str:
