@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow.csv as pacsv
@@ -18,18 +19,23 @@ def load_ledger(
     *,
     reference_date: dt.date,
     quarantine_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[Ledger, ValidationReport]:
     """Return the validated ledger in `source` and its report.
 
     Without `quarantine_dir` any bad row raises `LedgerRowsError`; with it, bad rows are written to
     `quarantine_dir/<table>.csv` with their source row number and reason, and the rest is returned.
+    `progress`, when given, is told each step as it starts (reading, then each table's validation).
     """
     shown = describe_source(source)
+    if progress:
+        progress(f"reading ledger {shown}")
     result = validate_ledger(
         read_raw_ledger(source),
         source=shown,
         reference_date=reference_date,
         allow_quarantine=quarantine_dir is not None,
+        progress=progress,
     )
     if quarantine_dir is not None:
         written = write_quarantine(result.quarantine, quarantine_dir)

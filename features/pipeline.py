@@ -175,12 +175,15 @@ def build_feature_table(
     )
 
     report = progress or (lambda message: None)
-    report(f"building point-in-time facts for {len(set(as_of_dates))} as-of dates")
     if facts is not None and facts.ledger is not ledger:
         raise ValueError("the prepared ledger facts belong to another ledger")
     own = facts is None
+    if own:
+        report(f"settling {ledger['invoices'].num_rows:,} invoices and credit notes "
+               f"with {ledger['payments'].num_rows:,} payments")
     facts = facts or LedgerFacts(ledger)
     try:
+        report(f"building point-in-time facts for {as_of_dates_words(len(set(as_of_dates)))}")
         con = facts.at(as_of_dates)
         # Labels first: they read facts that a build of its own drops while assembling the features.
         status = labels = None
@@ -203,6 +206,11 @@ def build_feature_table(
     finally:
         if own:
             facts.close()
+
+
+def as_of_dates_words(count: int) -> str:
+    """Return "1 as-of date" or "N as-of dates"."""
+    return f"{count:,} as-of date{'' if count == 1 else 's'}"
 
 
 def customer_extras(ledger: Ledger) -> list[str]:

@@ -15,6 +15,7 @@ quarantined, because its invoice is not in the accepted ledger.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
@@ -154,10 +155,12 @@ def validate_ledger(
     reference_date: dt.date,
     allow_quarantine: bool,
     max_examples: int = 20,
+    progress: Callable[[str], None] | None = None,
 ) -> ValidationResult:
     """Return the typed ledger with its report, or raise `LedgerError` / `LedgerRowsError`.
 
-    `reference_date` bounds how far in the future a date may lie (see the contract).
+    `reference_date` bounds how far in the future a date may lie (see the contract). `progress`, when
+    given, is told each table as its validation starts.
     """
     problems = _table_problems(raw, source)
     if problems:
@@ -189,6 +192,8 @@ def validate_ledger(
             register(spec)
             continue
         con.register(f"raw_{spec.name}", raw[spec.name].data)
+        if progress:
+            progress(f"validating {spec.name}: {raw[spec.name].data.num_rows:,} rows")
         check(spec)
     # An invoice one of whose payments was refused has an unknown settlement: kept, it would look
     # unpaid for ever. So it follows its payment into quarantine, and its other records follow it.

@@ -250,3 +250,25 @@ def test_ledger_facts_of_another_ledger_are_refused(sample_ledger):
             build_feature_table(sample_ledger, [d("2025-12-31")], facts=facts)
     finally:
         facts.close()
+
+
+def test_features_command_tells_each_step_on_stderr_and_writes_the_table(sample_ledger_dir, tmp_path):
+    import pyarrow.parquet as pq
+    from click.testing import CliRunner
+
+    from conftest import SAMPLE_REFERENCE
+
+    from tradecredit.cli import main
+
+    out = tmp_path / "features.parquet"
+    result = CliRunner().invoke(main, ["features", "--ledger", str(sample_ledger_dir), "--as-of", "2024-06-30",
+                                       "--reference-date", str(SAMPLE_REFERENCE), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    steps = result.stderr.splitlines()
+    expected = [f"reading ledger {sample_ledger_dir}",
+                *(f"validating {t}: " for t in ("customers", "invoices", "payments", "disputes", "credit_events")),
+                "settling ", "building point-in-time facts for 1 as-of date", "aggregating features"]
+    first_lines = [next((i for i, s in enumerate(steps) if s.startswith(e)), None) for e in expected]
+    assert None not in first_lines and first_lines == sorted(first_lines), steps
+    rows = pq.read_metadata(out).num_rows
+    assert result.stdout.strip().startswith(f"{rows:,} rows (1 as-of date, ")

@@ -13,6 +13,7 @@ from tradecredit.commands.options import (
     quarantine_option,
     read_ledger_or_exit,
     reference_date_option,
+    say,
 )
 
 
@@ -52,18 +53,16 @@ def features(list_catalogue, ledger_source, as_of, monthly, out, with_labels, qu
     dates = as_of_dates_from_options(as_of, monthly)
     from features.atomic import write_parquet
     from features.labels import LabelConfig
-    from features.pipeline import build_feature_table
+    from features.pipeline import as_of_dates_words, build_feature_table
 
     started = time.perf_counter()
     ledger, report = read_ledger_or_exit(ledger_source, quarantine_dir, reference_date)
     for line in report.notes:
         click.echo(line, err=True)
-    table = build_feature_table(
-        ledger, dates, LabelConfig() if with_labels else None, progress=lambda m: click.echo(m, err=True)
-    )
+    table = build_feature_table(ledger, dates, LabelConfig() if with_labels else None, progress=say)
     write_parquet(table, out)
     click.echo(
-        f"{table.num_rows:,} rows ({len(dates)} as-of dates, {table.num_columns - 2} columns) written to {out} "
+        f"{table.num_rows:,} rows ({as_of_dates_words(len(dates))}, {table.num_columns - 2} columns) written to {out} "
         f"in {time.perf_counter() - started:.1f} s"
     )
 

@@ -11,6 +11,7 @@ from tradecredit.commands.options import (
     quarantine_option,
     read_ledger_or_exit,
     reference_date_option,
+    say,
 )
 
 
@@ -45,7 +46,7 @@ def sample(out_dir: Path, customers: int, years: int, seed: int, fmt: str) -> No
     )
 
     config = SampleConfig(customers=customers, years=years, seed=seed)
-    tables = generate_portfolio(config, progress=lambda msg: click.echo(msg, err=True))
+    tables = generate_portfolio(config, progress=say)
     counts = write_portfolio(tables, out_dir, fmt)
     for table, rows in counts.items():
         if table.startswith("_"):

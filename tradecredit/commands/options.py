@@ -12,6 +12,11 @@ from features.sources import LedgerSourceError
 from features.validate import LedgerError, LedgerRowsError
 
 
+def say(message: str) -> None:
+    """Tell a step of long work on stderr, where it stays out of the command's output."""
+    click.echo(message, err=True)
+
+
 def parse_date(ctx, param, value):
     """Click callback: return a `datetime.date` from YYYY-MM-DD (or a tuple of them)."""
     if value is None:
@@ -46,12 +51,13 @@ reference_date_option = click.option(
 
 
 def read_ledger_or_exit(source: str, quarantine_dir: Path | None, reference_date: dt.date | None):
-    """Return (ledger, report), or print the problems and exit with status 2."""
+    """Return (ledger, report), or print the problems and exit with status 2. Each step is told on stderr."""
     try:
         return load_ledger(
             source,
             reference_date=reference_date or dt.date.today(),
             quarantine_dir=quarantine_dir,
+            progress=say,
         )
     except (LedgerSourceError, LedgerError, LedgerRowsError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -12,13 +12,10 @@ from tradecredit.commands.options import (
     quarantine_option,
     read_ledger_or_exit,
     reference_date_option,
+    say,
 )
 
 TARGET_CHOICE = click.Choice(["default_12m", "late_payment_90d"])
-
-
-def _say(message: str) -> None:
-    click.echo(message, err=True)
 
 
 def training_table(ledger_source, features_file, label, monthly, config, quarantine_dir, reference_date):
@@ -46,8 +43,8 @@ def training_table(ledger_source, features_file, label, monthly, config, quarant
         dates = month_ends(config.monthly_from, config.monthly_to)
     else:
         dates = default_monthly_range(ledger)
-    _say(f"{len(dates)} monthly as-of dates from {dates[0]} to {dates[-1]}")
-    table = build_feature_table(ledger, dates, config.labels.to_label_config(), progress=_say).to_pandas()
+    say(f"{len(dates)} monthly as-of dates from {dates[0]} to {dates[-1]}")
+    table = build_feature_table(ledger, dates, config.labels.to_label_config(), progress=say).to_pandas()
     return table, report.source, ledger.digest()
 
 
@@ -100,7 +97,7 @@ def train(ledger_source, features_file, label, target, monthly, config_file, exp
             config = config.model_copy(update={"split": config.split.model_copy(update={"method": split_method})})
         table, source, digest = training_table(ledger_source, features_file, label, monthly, config, quarantine_dir, reference_date)
         outcome = train_and_register(table, config, uri=resolve_uri(tracking_uri), source=source,
-                                     ledger_digest=digest, progress=_say)
+                                     ledger_digest=digest, progress=say)
     except (ConfigError, DatasetError, TrackingError) as exc:
         raise click.ClickException(str(exc)) from None
     m = outcome.fit.metrics
