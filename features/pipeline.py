@@ -70,9 +70,15 @@ class LedgerFacts:
     def __init__(self, ledger: Ledger):
         self.ledger = ledger
         self.con = duckdb.connect()
-        for name in ledger.tables:
-            self.con.register(name, ledger.with_keys(name))
-        self._run(LEDGER_FACT_STATEMENTS)
+        try:
+            for name in ledger.tables:
+                self.con.register(name, ledger.with_keys(name))
+            self._run(LEDGER_FACT_STATEMENTS)
+        except BaseException:
+            # Nobody gets an object to close: the settled documents (gigabytes on a large ledger)
+            # would otherwise wait for the garbage collector.
+            self.con.close()
+            raise
 
     def at(self, as_of_dates: Sequence[dt.date]) -> duckdb.DuckDBPyConnection:
         """Return the connection with `as_of_dates` registered and their facts built (replacing any earlier dates')."""
@@ -241,9 +247,14 @@ def _typed(name: str) -> str:
     return f"__typed_{name}"
 
 
+def _names_read(features: list[Feature]) -> set[str]:
+    """Return every name the SQL of `features` mentions (columns and features among them)."""
+    return {w for f in features for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", f.sql)}
+
+
 def _keyed_inputs(features: list[Feature]) -> list[Feature]:
     """Return the keyed features that derived features are computed from."""
-    words = {w for f in features if f.source == "derived" for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", f.sql)}
+    words = _names_read([f for f in features if f.source == "derived"])
     return [f for f in features if f.source in KEYED_FACTS and f.name in words]
 
 
@@ -288,8 +299,8 @@ def _stored_rows(con: duckdb.DuckDBPyConnection, relation: str, on_relation: lis
     aggregating the stored rows is quicker than aggregating the view's, by more than storing them costs
     (the open documents of a 12-month panel: 7.7M rows, 0.26 GB, for as long as they are aggregated).
     """
-    words = {w for f in on_relation for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", f.sql)}
-    columns = [c for c in con.sql(f"SELECT * FROM {relation}").columns if c in words or c in ("customer_key", "as_of_date")]
+    read = _names_read(on_relation) | {"customer_key", "as_of_date"}
+    columns = [c for c in con.sql(f"SELECT * FROM {relation}").columns if c in read]
     name = f"{relation}_rows"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(columns)} FROM {relation}")
     return name

@@ -272,3 +272,19 @@ def test_features_command_tells_each_step_on_stderr_and_writes_the_table(sample_
     assert None not in first_lines and first_lines == sorted(first_lines), steps
     rows = pq.read_metadata(out).num_rows
     assert result.stdout.strip().startswith(f"{rows:,} rows (1 as-of date, ")
+
+
+def test_ledger_facts_that_fail_to_build_close_their_connection(monkeypatch):
+    import duckdb
+
+    import features.pipeline as pipeline
+
+    ledger = make_ledger(invoices=[("I1", "A", "2024-01-01", "2024-01-31", 100.0)])
+    connect, opened = duckdb.connect, []
+    monkeypatch.setattr(pipeline.duckdb, "connect", lambda: opened.append(connect()) or opened[-1])
+    monkeypatch.setattr(pipeline, "LEDGER_FACT_STATEMENTS", ("SELECT * FROM no_such_table",))
+    with pytest.raises(duckdb.CatalogException):
+        LedgerFacts(ledger)
+    assert len(opened) == 1
+    with pytest.raises(duckdb.ConnectionException):
+        opened[0].execute("SELECT 1")
