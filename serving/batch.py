@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,15 +67,17 @@ def run_batch(
     quarantined: dict[str, int] | None = None,
     chunk_size: int = 10_000,
     progress=None,
+    steps: Callable[[str], None] | None = None,
 ) -> BatchResult:
     """Score every customer of `ledger` at `as_of` into `out`; return counts and the manifest path.
 
-    `progress` is a tqdm-like factory (`progress(total=..., unit=...)`) or None.
+    `progress` is a tqdm-like factory (`progress(total=..., unit=...)`) or None; `steps`, when given,
+    is told each step of building the features, before scoring starts.
     """
     out = Path(out)
     remove_stale_temporaries(out)
     remove_stale_temporaries(manifest_path(out))
-    features = snapshot(ledger, as_of)
+    features = snapshot(ledger, as_of, progress=steps)
     rows_in = ledger["customers"].num_rows
     skipped = {"no invoice on or before the as-of date": rows_in - len(features)}
     schema = score_schema()

@@ -65,9 +65,11 @@ def load_scoring_models(default_uri: str = DEFAULT_MODEL_URI, late_uri: str | No
 
 
 def snapshot(ledger: Ledger, as_of: dt.date, label_config: LabelConfig | None = None,
-             facts: LedgerFacts | None = None) -> pd.DataFrame:
-    """Return the feature rows of every customer at `as_of`, with `in_default_at_as_of` (`facts`: see `build_feature_table`)."""
-    table = build_feature_table(ledger, [as_of], label_config or LabelConfig(), status_only=True, facts=facts)
+             facts: LedgerFacts | None = None, progress: Callable[[str], None] | None = None) -> pd.DataFrame:
+    """Return the feature rows of every customer at `as_of`, with `in_default_at_as_of` (`facts` and
+    `progress`: see `build_feature_table`)."""
+    table = build_feature_table(ledger, [as_of], label_config or LabelConfig(), status_only=True, facts=facts,
+                                progress=progress)
     return table.to_pandas()
 
 

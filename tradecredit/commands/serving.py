@@ -13,6 +13,7 @@ from tradecredit.commands.options import (
     quarantine_option,
     read_ledger_or_exit,
     reference_date_option,
+    say,
 )
 
 
@@ -63,7 +64,8 @@ def score(ledger_source, as_of, model_uri, late_uri, out, limit_policy, chunk_si
     described = ", ".join(f"{k} {v}" for k, v in models.describe().items())
     click.echo(f"scoring {ledger_source} as of {as_of} with {described}", err=True)
     result = run_batch(ledger, as_of, models, policy, out, quarantined=report.rows_quarantined,
-                       chunk_size=chunk_size, progress=lambda **kw: tqdm(**kw, file=click.get_text_stream("stderr")))
+                       chunk_size=chunk_size, progress=lambda **kw: tqdm(**kw, file=click.get_text_stream("stderr")),
+                       steps=say)
     skipped = ", ".join(f"{n:,} {why}" for why, n in result.skipped.items() if n)
     click.echo(f"{result.scored:,} customers scored into {result.out} (manifest {result.manifest})"
                + (f"; skipped: {skipped}" if skipped else ""))
