@@ -16,7 +16,7 @@ from features.contract import TABLES
 class _HashingWriter:
     """A write-only file that feeds what is written to a hash instead of keeping it."""
 
-    def __init__(self, sha: "hashlib._Hash"):
+    def __init__(self, sha: hashlib._Hash):
         self.sha, self.position, self.closed = sha, 0, False
 
     def write(self, data) -> int:

@@ -255,7 +255,6 @@ def test_ledger_facts_of_another_ledger_are_refused(sample_ledger):
 def test_features_command_tells_each_step_on_stderr_and_writes_the_table(sample_ledger_dir, tmp_path):
     import pyarrow.parquet as pq
     from click.testing import CliRunner
-
     from conftest import SAMPLE_REFERENCE
 
     from tradecredit.cli import main
@@ -277,7 +276,7 @@ def test_features_command_tells_each_step_on_stderr_and_writes_the_table(sample_
 def test_ledger_facts_that_fail_to_build_close_their_connection(monkeypatch):
     import duckdb
 
-    import features.pipeline as pipeline
+    from features import pipeline
 
     ledger = make_ledger(invoices=[("I1", "A", "2024-01-01", "2024-01-31", 100.0)])
     connect, opened = duckdb.connect, []
