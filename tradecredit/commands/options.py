@@ -40,6 +40,7 @@ quarantine_option = click.option(
     "--quarantine",
     "quarantine_dir",
     type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
     help="Write rows that break the contract to DIR/<table>.csv with their reason, and go on without them.",
 )
 reference_date_option = click.option(
