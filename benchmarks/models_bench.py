@@ -153,8 +153,9 @@ def scoring_child(folder: str, reference_date: dt.date, as_of: dt.date, uri: str
 def _explanation_times(model, features) -> tuple[float, float]:
     """Return the median seconds of bare `pred_contrib` and of `predict` with reasons, on the same rows.
 
-    The bare call is the one `predict` makes, on the same float matrix (built before the timing): a
-    DataFrame would make LightGBM convert it on every call, about 5 % more, and flatter the ratio.
+    The bare call is the one `predict` makes (`pred_contrib`), on the same float matrix, built before
+    the timing: a DataFrame would make LightGBM convert it on every call, about 5 % more, and flatter
+    the ratio.
     One timing of a second or so moves by 10-20 % on a shared VM: both calls are timed RATIO_RUNS
     times, alternately, and the medians are compared.
     """
@@ -162,7 +163,7 @@ def _explanation_times(model, features) -> tuple[float, float]:
     bare, explained = [], []
     for _ in range(RATIO_RUNS):
         started = time.perf_counter()
-        model.booster.predict(matrix, pred_contrib=True, num_threads=0)
+        model.pred_contrib(matrix)
         bare.append(time.perf_counter() - started)
         started = time.perf_counter()
         model.predict(features, explain=True)

@@ -97,11 +97,15 @@ class PackagedModel:
 
     def explain(self, features: pd.DataFrame) -> Explanation:
         """Return exact TreeSHAP contributions; they plus the base value add up to the raw score."""
-        rows = self.spec.array(features)
-        with self._lock:
-            values = self.booster.predict(rows, pred_contrib=True, num_threads=_threads(len(rows)))
+        values = self.pred_contrib(self.spec.array(features))
         contributions, base = values[:, :-1], values[:, -1]
         return Explanation(contributions, float(base[0]) if len(base) else 0.0, values.sum(axis=1))
+
+    def pred_contrib(self, rows: np.ndarray) -> np.ndarray:
+        """Return LightGBM's `pred_contrib` on a model matrix (`spec.array`): per row, each feature's
+        contribution, then the base value. The one call every explanation makes."""
+        with self._lock:
+            return self.booster.predict(rows, pred_contrib=True, num_threads=_threads(len(rows)))
 
     def predict(self, features: pd.DataFrame, explain: bool = True) -> pd.DataFrame:
         """Return one row per input row: probability, raw_score, risk_grade and, with `explain`, reasons."""

@@ -58,7 +58,7 @@ def features(list_catalogue, ledger_source, as_of, monthly, out, with_labels, qu
     started = time.perf_counter()
     ledger, report = read_ledger_or_exit(ledger_source, quarantine_dir, reference_date)
     for line in report.notes:
-        click.echo(line, err=True)
+        say(line)
     table = build_feature_table(ledger, dates, LabelConfig() if with_labels else None, progress=say)
     write_parquet(table, out)
     click.echo(

@@ -62,7 +62,7 @@ def score(ledger_source, as_of, model_uri, late_uri, out, limit_policy, chunk_si
         raise click.ClickException(str(exc)) from None
     ledger, report = read_ledger_or_exit(ledger_source, quarantine_dir, reference_date)
     described = ", ".join(f"{k} {v}" for k, v in models.describe().items())
-    click.echo(f"scoring {ledger_source} as of {as_of} with {described}", err=True)
+    say(f"scoring {ledger_source} as of {as_of} with {described}")
     result = run_batch(ledger, as_of, models, policy, out, quarantined=report.rows_quarantined,
                        chunk_size=chunk_size, progress=lambda **kw: tqdm(**kw, file=click.get_text_stream("stderr")),
                        steps=say)
