@@ -13,13 +13,15 @@ import pyarrow as pa
 
 from features.catalogue import FACTS, Feature, catalogue
 from features.facts import (
+    CUSTOMER_KEYS,
     DATED_FACT_STATEMENTS,
     KEYED_FACTS,
     KEYED_TABLE,
-    LEDGER_FACT_STATEMENTS,
+    PAYMENT_EVENTS,
     SPENT_AFTER_ROW_FACTS,
 )
 from features.ledger import Ledger
+from features.settlement import settle_documents
 
 KEYS = ("customer_id", "as_of_date")
 
@@ -46,7 +48,10 @@ def release_cached_blocks(con: duckdb.DuckDBPyConnection) -> None:
     what its tables hold and setting it back frees them at once, without spilling anything.
     """
     (in_use,) = con.sql("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchall()[0]
-    (limit,) = con.sql("SELECT current_setting('memory_limit')").fetchall()[0]
+    # The limit reads back rounded down ("18.8 GiB"): set back as read, it would sink a little with
+    # every release. The first reading is kept with the connection and set back every time.
+    (limit,) = con.sql(f"SELECT coalesce(getvariable('{_LIMIT_VARIABLE}'), current_setting('memory_limit'))").fetchall()[0]
+    con.execute(f"SET VARIABLE {_LIMIT_VARIABLE} = '{limit}'")
     try:
         con.execute(f"SET memory_limit = '{int(in_use) + _SPARE_BYTES}B'")
     except duckdb.OutOfMemoryException:
@@ -54,6 +59,8 @@ def release_cached_blocks(con: duckdb.DuckDBPyConnection) -> None:
     finally:
         con.execute(f"SET memory_limit = '{limit}'")
 
+
+_LIMIT_VARIABLE = "tradecredit_memory_limit"
 
 # Room left above what DuckDB's tables hold when its cached blocks are released, so that nothing
 # in use is ever pushed out to disk.
@@ -73,7 +80,12 @@ class LedgerFacts:
         try:
             for name in ledger.tables:
                 self.con.register(name, ledger.with_keys(name))
-            self._run(LEDGER_FACT_STATEMENTS)
+            # `facts.LEDGER_FACT_STATEMENTS`, with the documents' settlement (`DOCUMENTS`,
+            # `MULTI_DAY_PAYMENTS`) made by `settle_documents`: the same tables in half the time.
+            self._run([CUSTOMER_KEYS])
+            settle_documents(self.con, ledger.with_keys("invoices"), ledger.with_keys("payments"))
+            release_cached_blocks(self.con)
+            self._run([PAYMENT_EVENTS])
         except BaseException:
             # Nobody gets an object to close: the settled documents (gigabytes on a large ledger)
             # would otherwise wait for the garbage collector.

@@ -281,7 +281,7 @@ def test_ledger_facts_that_fail_to_build_close_their_connection(monkeypatch):
     ledger = make_ledger(invoices=[("I1", "A", "2024-01-01", "2024-01-31", 100.0)])
     connect, opened = duckdb.connect, []
     monkeypatch.setattr(pipeline.duckdb, "connect", lambda: opened.append(connect()) or opened[-1])
-    monkeypatch.setattr(pipeline, "LEDGER_FACT_STATEMENTS", ("SELECT * FROM no_such_table",))
+    monkeypatch.setattr(pipeline, "PAYMENT_EVENTS", "SELECT * FROM no_such_table")
     with pytest.raises(duckdb.CatalogException):
         LedgerFacts(ledger)
     assert len(opened) == 1
