@@ -155,9 +155,10 @@ def _payment_days(document: np.ndarray, day: np.ndarray, cents: np.ndarray) -> d
 
 def _amounts(cents: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     """Return int64 cents as DECIMAL(18, 2), missing where `valid` is False."""
-    wide = np.empty((len(cents), 2), dtype=np.int64)
+    wide = np.zeros((len(cents), 2), dtype=np.int64)
     wide[:, 0] = cents
-    wide[:, 1] = cents >> 63  # the high word of a 16-byte two's complement integer
+    if len(cents) and cents.min() < 0:
+        wide[:, 1] = cents >> 63  # the high word of a 16-byte two's complement integer
     return pa.Array.from_buffers(AMOUNT, len(cents), [_validity(valid), pa.py_buffer(wide)])
 
 
