@@ -16,6 +16,7 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from features.contract import SETTLEMENT_TOLERANCE
 
@@ -33,25 +34,37 @@ def settle_documents(con: duckdb.DuckDBPyConnection, invoices: pa.Table, payment
     was paid in all, how many payments and the first and last payment day; and for documents paid
     on several days, one row per payment day.
     """
+    keys = _numbers(invoices.column("invoice_row"))
+    customers = _numbers(invoices.column("customer_row"))
+    is_credit_note = _numbers(pc.equal(invoices.column("document_type"), "credit_note"))
+    # Stored in customer order: the features add documents up per customer, and DuckDB's hash
+    # aggregates run about twice as fast when a customer's rows come together (the settled and
+    # issued buckets of a 12-month panel: 3.2 -> 1.6 s and 1.5 -> 0.8 s). Settled in ledger order
+    # all the same: payments come in about the invoices' order, and adding them up in it is faster.
+    order = np.argsort(customers, kind="stable")
     settled, daily = _settlement(
-        invoices.column("invoice_row").to_numpy(), _cents(con, invoices),
-        payments.column("invoice_row").to_numpy(), _days(payments.column("payment_date")), _cents(con, payments),
+        keys, _cents(con, invoices),
+        _numbers(payments.column("invoice_row")), _numbers(payments.column("payment_date")), _cents(con, payments),
+        order,
     )
-    staged = invoices.select(["invoice_row", "customer_row", "invoice_date", "due_date", "amount", "document_type"])
-    for name, values in settled.items():
-        staged = staged.append_column(name, values)
-    _store(con, "documents", staged,
-           f"invoice_row, customer_row AS customer_key, invoice_date, due_date, CAST(amount AS {_SQL_AMOUNT}) AS amount, "
-           f"{_IS_CREDIT_NOTE}, {', '.join(settled)}")
-    rows = pa.array(daily.pop("document"))
-    staged = pa.table({name: invoices.column(name).take(rows) for name in ("invoice_row", "customer_row", "document_type")}
-                      | daily)
-    _store(con, "multi_day_payments", staged,
-           f"invoice_row, customer_row AS customer_key, {_IS_CREDIT_NOTE}, {', '.join(daily)}")
+    staged = pa.table({
+        "invoice_row": keys[order], "customer_key": customers[order],
+        "invoice_date": _array(pa.date32(), _numbers(invoices.column("invoice_date"))[order]),
+        "due_date": _array(pa.date32(), _numbers(invoices.column("due_date"))[order]),
+        "amount": _numbers(invoices.column("amount"))[order], "is_credit_note": is_credit_note[order], **settled,
+    })
+    _store(con, "documents", staged, ", ".join(f"CAST(amount AS {_SQL_AMOUNT}) AS amount" if name == "amount" else name
+                                               for name in staged.column_names))
+    rows = daily.pop("document")
+    staged = pa.table({"invoice_row": keys[rows], "customer_key": customers[rows], "is_credit_note": is_credit_note[rows],
+                       **daily})
+    _store(con, "multi_day_payments", staged, "*")
+    # Arrow's allocator keeps what the conversions above freed (a third of a gigabyte for 10M
+    # invoices) for reuse that will not come: the rest of the build allocates in DuckDB.
+    pa.default_memory_pool().release_unused()
 
 
 _SQL_AMOUNT = "DECIMAL(18, 2)"
-_IS_CREDIT_NOTE = "document_type = 'credit_note' AS is_credit_note"
 _STAGED = "settlement_staged"
 
 
@@ -75,9 +88,10 @@ def _cents(con: duckdb.DuckDBPyConnection, table: pa.Table) -> np.ndarray:
 
 def _settlement(
     keys: np.ndarray, document_cents: np.ndarray, payment_keys: np.ndarray, day: np.ndarray, cents: np.ndarray,
+    order: np.ndarray,
 ) -> tuple[dict[str, pa.Array], dict[str, np.ndarray | pa.Array]]:
-    """Return (the settlement columns of the documents, row for row with `keys`; the payment days of
-    documents paid on several days, with `document`: the position of each day's document in `keys`).
+    """Return (the settlement columns of the documents, row for row with `keys[order]`; the payment days
+    of documents paid on several days, with `document`: the position of each day's document in `keys`).
 
     `keys` are the documents' `invoice_row`, `payment_keys` those of the documents the payments are
     applied to; payment days are days since 1970, amounts int64 cents.
@@ -118,13 +132,14 @@ def _settlement(
         days_to_settle[settled_on] = rank[first_cover]
         is_settled[settled_on] = True
 
+    is_settled, has_payments = is_settled[order], has_payments[order]
     settled = {
-        "settled_date": _array(pa.date32(), settled_day, is_settled),
-        "payment_days_to_settle": _array(pa.int32(), days_to_settle, is_settled),
-        "paid": _amounts(paid, has_payments),
-        "payment_count": _array(pa.int32(), count, has_payments),
-        "first_payment_date": _array(pa.date32(), first, has_payments),
-        "last_payment_date": _array(pa.date32(), last, has_payments),
+        "settled_date": _array(pa.date32(), settled_day[order], is_settled),
+        "payment_days_to_settle": _array(pa.int32(), days_to_settle[order], is_settled),
+        "paid": _amounts(paid[order], has_payments),
+        "payment_count": _array(pa.int32(), count[order], has_payments),
+        "first_payment_date": _array(pa.date32(), first[order], has_payments),
+        "last_payment_date": _array(pa.date32(), last[order], has_payments),
     }
     return settled, {"document": document, "payment_date": _array(pa.date32(), daily["payment_date"]),
                      "amount": _amounts(daily["amount"]), "payment_count": daily["payment_count"]}
@@ -171,6 +186,10 @@ def _validity(valid: np.ndarray | None) -> pa.Buffer | None:
     return None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
 
 
-def _days(dates: pa.ChunkedArray) -> np.ndarray:
-    """Return dates as int32 days since 1970."""
-    return dates.cast(pa.int32()).to_numpy()
+def _numbers(column: pa.ChunkedArray) -> np.ndarray:
+    """Return a column without missing values as a NumPy array; dates as int32 days since 1970."""
+    if column.null_count:
+        raise ValueError("a column the settlement reads has missing values")
+    if pa.types.is_date32(column.type):
+        column = column.cast(pa.int32())
+    return column.to_numpy()
