@@ -31,6 +31,10 @@ from benchmarks.common import (
 )
 
 NAME = "features"
+# The DuckDB steps take seconds, and on a shared 2-core machine one timing can be 20 % off the next:
+# at full scale each runs this many times, each in its own process, and the median run is reported.
+# (The pandas reference takes minutes, where such noise is small against the ratio: it runs once.)
+DUCKDB_RUNS = 3
 SNAPSHOT_SECONDS_GOAL = 3.0
 PANEL_SECONDS_GOAL, PANEL_MEMORY_GOAL, PANEL_SPEEDUP_GOAL = 15.0, 4 * GB, 4.0
 RTOL = 1e-9
@@ -121,13 +125,25 @@ def check_child(duckdb_path: str, pandas_path: str) -> int:
 # --- The benchmark -------------------------------------------------------------------------------
 
 
+def _median_run(runs: int, *args) -> dict:
+    """Return the figures of the median of `runs` runs of `duckdb_child(*args)`, each in its own process,
+    with every run's time in `times` and the highest peaks of any run (memory is judged on the worst)."""
+    results = sorted((in_child(duckdb_child, *args) for _ in range(runs)), key=lambda r: r["seconds"])
+    median = dict(results[len(results) // 2])
+    median["times"] = [r["seconds"] for r in results]
+    for peak in ("step_peak", "peak", "load_peak"):
+        median[peak] = max(r[peak] for r in results)
+    median["step_peak_exact"] = all(r["step_peak_exact"] for r in results)
+    return median
+
+
 def run(ctx: Context, machine_line: str) -> Result:
     folder, ref = str(ctx.ledger_dir), ctx.scale.reference_date
     cases = {"snapshot": [ctx.scale.snapshot_date], "panel": ctx.scale.panel_dates}
     measured, agreed = {}, 0
     for case, dates in cases.items():
         out = {engine: str(ctx.work_dir / f"{case}-{engine}.parquet") for engine in ("duckdb", "pandas")}
-        measured[("duckdb", case)] = in_child(duckdb_child, folder, ref, dates, out["duckdb"])
+        measured[("duckdb", case)] = _median_run(DUCKDB_RUNS if ctx.goals_apply else 1, folder, ref, dates, out["duckdb"])
         measured[("pandas", case)] = in_child(pandas_child, folder, ref, dates, out["pandas"])
         agreed += in_child(check_child, out["duckdb"], out["pandas"])
     agreement = f"pandas reference agrees on {agreed:,} values"
@@ -170,6 +186,8 @@ def run(ctx: Context, machine_line: str) -> Result:
     goal_header = ["goal", "target", "measured", ""]
     goal_rows = [[g.what, g.target, fmt(g.measured, g.unit), g.status(apply)] for g in goals]
     ratios = f"pandas/DuckDB: snapshot {fmt(ratio['snapshot'], 'x')}, panel {fmt(ratio['panel'], 'x')}"
+    runs = "; ".join(f"{case} {', '.join(fmt(t, 's') for t in measured[('duckdb', case)]['times'])}" for case in cases)
+    runs = f"DuckDB runs, fastest first (the median is reported, memory is the highest of any run): {runs}"
     dates = ctx.scale.panel_dates
     text = "\n".join(
         [
@@ -178,6 +196,7 @@ def run(ctx: Context, machine_line: str) -> Result:
             "",
             text_table(goal_header, goal_rows),
             ratios,
+            runs,
             agreement,
         ]
     )
@@ -207,7 +226,8 @@ def run(ctx: Context, machine_line: str) -> Result:
             ),
             "",
             (
-                "Each row is its own process: it loads the ledger with `load_ledger` (the **load** column), converts the "
+                f"Each row is its own process (at full scale the DuckDB rows are the median of {DUCKDB_RUNS} such "
+                "processes, their memory the highest of them): it loads the ledger with `load_ledger` (the **load** column), converts the "
                 "three tables the reference needs to pandas (**to pandas**, pandas only; **load peak** is the process's "
                 f"peak memory up to there), then runs the timed **feature step**. {peak_words}. "
                 "The memory goal is judged on the step peak."
@@ -221,6 +241,7 @@ def run(ctx: Context, machine_line: str) -> Result:
             markdown_table(goal_header, goal_rows, right=(2,)),
             "",
             f"- {ratios} (feature step only; DuckDB computes the whole catalogue, pandas 18 features).",
+            f"- {runs}.",
             f"- Agreement: the {agreement} (the snapshot and panel outputs above, rtol 1e-9, missing equals missing).",
             "",
             verdict(goals, apply),
