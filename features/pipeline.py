@@ -70,7 +70,7 @@ _SPARE_BYTES = 64 << 20
 class LedgerFacts:
     """A ledger in DuckDB with the facts that depend on it alone, built once for any number of as-of dates.
 
-    Settling every document (a pass over all payments) is most of the cost of one as-of date; a
+    Settling every document (a pass over all payments) is a third of the cost of one as-of date; a
     long-lived scorer keeps this and pays it once. Not for concurrent use: one build at a time.
     """
 

@@ -19,8 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from features.contract import SETTLEMENT_TOLERANCE
+from features.facts import AMOUNT
 
-AMOUNT = pa.decimal128(18, 2)
+_ARROW_AMOUNT = pa.decimal128(18, 2)  # `AMOUNT` in Arrow
 _TOLERANCE_CENTS = round(SETTLEMENT_TOLERANCE * 100)
 
 
@@ -53,7 +54,7 @@ def settle_documents(con: duckdb.DuckDBPyConnection, invoices: pa.Table, payment
         "due_date": _array(pa.date32(), _numbers(invoices.column("due_date"))[order]),
         "amount": _numbers(invoices.column("amount"))[order], "is_credit_note": is_credit_note[order], **settled,
     })
-    _store(con, "documents", staged, ", ".join(f"CAST(amount AS {_SQL_AMOUNT}) AS amount" if name == "amount" else name
+    _store(con, "documents", staged, ", ".join(f"CAST(amount AS {AMOUNT}) AS amount" if name == "amount" else name
                                                for name in staged.column_names))
     rows = daily.pop("document")
     staged = pa.table({"invoice_row": keys[rows], "customer_key": customers[rows], "is_credit_note": is_credit_note[rows],
@@ -64,7 +65,6 @@ def settle_documents(con: duckdb.DuckDBPyConnection, invoices: pa.Table, payment
     pa.default_memory_pool().release_unused()
 
 
-_SQL_AMOUNT = "DECIMAL(18, 2)"
 _STAGED = "settlement_staged"
 
 
@@ -81,7 +81,7 @@ def _cents(con: duckdb.DuckDBPyConnection, table: pa.Table) -> np.ndarray:
     """Return the `amount` column of `table` in int64 cents, rounded as SQL's cast to DECIMAL(18, 2) rounds it."""
     con.register(_STAGED, table.select(["amount"]))
     try:
-        return con.sql(f"SELECT CAST(CAST(amount AS {_SQL_AMOUNT}) * 100 AS BIGINT) FROM {_STAGED}").to_arrow_table().column(0).to_numpy()
+        return con.sql(f"SELECT CAST(CAST(amount AS {AMOUNT}) * 100 AS BIGINT) FROM {_STAGED}").to_arrow_table().column(0).to_numpy()
     finally:
         con.unregister(_STAGED)
 
@@ -174,7 +174,7 @@ def _amounts(cents: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     wide[:, 0] = cents
     if len(cents) and cents.min() < 0:
         wide[:, 1] = cents >> 63  # the high word of a 16-byte two's complement integer
-    return pa.Array.from_buffers(AMOUNT, len(cents), [_validity(valid), pa.py_buffer(wide)])
+    return pa.Array.from_buffers(_ARROW_AMOUNT, len(cents), [_validity(valid), pa.py_buffer(wide)])
 
 
 def _array(type: pa.DataType, values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:

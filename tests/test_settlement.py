@@ -17,11 +17,17 @@ START = dt.date(2024, 1, 1)
 ORDER = {"documents": "invoice_row", "multi_day_payments": "invoice_row, payment_date"}
 
 
-def both_ways(ledger):
-    """Return {table: (rows from SQL, rows from settle_documents)} for the settlement's two tables."""
+def connect(ledger):
+    """Return a DuckDB connection with the ledger's tables registered, keys included."""
     con = duckdb.connect()
     for name in ledger.tables:
         con.register(name, ledger.with_keys(name))
+    return con
+
+
+def both_ways(ledger):
+    """Return {table: (rows from SQL, rows from settle_documents)} for the settlement's two tables."""
+    con = connect(ledger)
     con.execute(DOCUMENTS)
     con.execute(MULTI_DAY_PAYMENTS)
     sql = {name: (con.sql(f"DESCRIBE {name}").fetchall(), con.sql(f"FROM {name} ORDER BY {key}").fetchall())
@@ -35,9 +41,7 @@ def both_ways(ledger):
 
 def documents(ledger):
     """Return the settled documents by invoice id, as dicts."""
-    con = duckdb.connect()
-    for name in ledger.tables:
-        con.register(name, ledger.with_keys(name))
+    con = connect(ledger)
     settle_documents(con, ledger.with_keys("invoices"), ledger.with_keys("payments"))
     frame = con.sql("SELECT i.invoice_id, d.* FROM documents d JOIN invoices i USING (invoice_row)").to_arrow_table()
     return {r["invoice_id"]: r for r in frame.to_pylist()}
