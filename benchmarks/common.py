@@ -10,6 +10,7 @@ import platform
 import re
 import resource
 import subprocess
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -244,8 +245,23 @@ def machine(today: dt.date) -> dict[str, str]:
         "pyarrow": _version("pyarrow"),
         "numpy": _version("numpy"),
         "load average at start (1 / 5 / 15 min)": load,
+        "first write of 1 GB of new memory": f"{in_child(first_write_seconds, int(GB)):.2f} s",
         "git commit": commit,
     }
+
+
+def first_write_seconds(size: int) -> float:
+    """Seconds this process takes to allocate `size` bytes of new memory and write each byte once.
+
+    Run in a fresh process (`in_child`), it times what every feature build pays for the gigabytes it
+    allocates: about 0.1-0.3 s per GB on bare metal, and on a virtual machine whose host backs the
+    guest's memory only when it is first touched (or takes freed memory back), up to ten times that.
+    """
+    import numpy as np
+
+    start = time.perf_counter()
+    np.ones(size, dtype=np.uint8)
+    return time.perf_counter() - start
 
 
 def _git(*args: str) -> str:
@@ -268,7 +284,8 @@ def machine_line(info: dict[str, str]) -> str:
     return (
         f"{info['date']}, {info['cores (nproc)']} cores ({info['CPU']}), {info['memory']}, "
         f"python {info['python']}, duckdb {info['duckdb']}, pandas {info['pandas']}; "
-        f"load average {info['load average at start (1 / 5 / 15 min)']} at start; commit {info['git commit']}"
+        f"load average {info['load average at start (1 / 5 / 15 min)']} at start; "
+        f"first write of 1 GB of new memory {info['first write of 1 GB of new memory']}; commit {info['git commit']}"
     )
 
 
@@ -289,7 +306,10 @@ best-of-n), on a machine that may be running other work, so small differences ar
 
 def machine_section(info: dict[str, str]) -> str:
     rows = [[key, value] for key, value in info.items()]
-    return "## Machine\n\nThe machine of the last run that rewrote this page.\n\n" + markdown_table(["", ""], rows) + "\n"
+    return ("## Machine\n\nThe machine of the last run that rewrote this page. Its first write of new memory is\n"
+            "timed because it differs most between machines that are otherwise alike: a feature build allocates\n"
+            "gigabytes, and a virtual machine whose host backs memory only when it is first touched pays for\n"
+            "that in seconds (see `benchmarks.common.first_write_seconds`).\n\n" + markdown_table(["", ""], rows) + "\n")
 
 
 def update_page(page: Path, machine_md: str, sections: dict[str, str]) -> None:
