@@ -15,7 +15,9 @@ and nothing is widened to 16 bytes on the way.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import duckdb
 import numpy as np
@@ -69,11 +71,12 @@ def settle_documents(con: duckdb.DuckDBPyConnection, invoices: pa.Table, payment
         names = list(ledger_order)
         in_order = dict(zip(names, pool.map(lambda name: ledger_order.pop(name)[order], names)))
     staged = pa.table({name: _column(name, in_order) for name in _COLUMNS})
-    _store(con, "documents", staged, "*")
-    rows = daily.pop("document")
+    _store(con, "documents", staged)
+    rows = daily["document"]
     staged = pa.table({"invoice_row": keys[rows], "customer_key": customers[rows], "is_credit_note": is_credit_note[rows],
-                       **daily})
-    _store(con, "multi_day_payments", staged, "*")
+                       "payment_date": _array(pa.date32(), daily["payment_date"]), "amount": _amounts(daily["amount"]),
+                       "payment_count": daily["payment_count"]})
+    _store(con, "multi_day_payments", staged)
     # Arrow's allocator keeps what the conversions above freed (a third of a gigabyte for 10M
     # invoices) for reuse that will not come: the rest of the build allocates in DuckDB.
     pa.default_memory_pool().release_unused()
@@ -82,30 +85,36 @@ def settle_documents(con: duckdb.DuckDBPyConnection, invoices: pa.Table, payment
 _STAGED = "settlement_staged"
 
 
-def _store(con: duckdb.DuckDBPyConnection, name: str, staged: pa.Table, columns: str) -> None:
-    """Create the table `name` in `con` as `columns` of the Arrow table `staged`."""
-    con.register(_STAGED, staged)
+@contextmanager
+def _staged(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Iterator[str]:
+    """Register `table` in `con` for the block and yield the name it goes by there."""
+    con.register(_STAGED, table)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {columns} FROM {_STAGED}")
+        yield _STAGED
     finally:
         con.unregister(_STAGED)
+
+
+def _store(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    """Create the table `name` in `con` from the Arrow table `table`."""
+    with _staged(con, table) as staged:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS FROM {staged}")
 
 
 def _cents(con: duckdb.DuckDBPyConnection, table: pa.Table) -> np.ndarray:
     """Return the `amount` column of `table` in int64 cents, rounded as SQL's cast to DECIMAL(18, 2) rounds it."""
-    con.register(_STAGED, table.select(["amount"]))
-    try:
-        return con.sql(f"SELECT CAST(CAST(amount AS {AMOUNT}) * 100 AS BIGINT) FROM {_STAGED}").to_arrow_table().column(0).to_numpy()
-    finally:
-        con.unregister(_STAGED)
+    with _staged(con, table.select(["amount"])) as staged:
+        query = f"SELECT CAST(CAST(amount AS {AMOUNT}) * 100 AS BIGINT) FROM {staged}"
+        return con.sql(query).to_arrow_table().column(0).to_numpy()
 
 
 def _settlement(
     keys: np.ndarray, document_cents: np.ndarray, payment_keys: np.ndarray, day: np.ndarray, cents: np.ndarray,
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray | pa.Array]]:
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Return (the settlement columns of the documents, row for row with `keys`, and the masks of where
     they are known, `is_settled` and `has_payments`; the payment days of documents paid on several
-    days, with `document`: the position of each day's document in `keys`).
+    days: `document`, the position of each day's document in `keys`, `payment_date`, `amount` (cents)
+    and `payment_count`).
 
     `keys` are the documents' `invoice_row`, `payment_keys` those of the documents the payments are
     applied to; payment days are days since 1970, amounts int64 cents.
@@ -149,8 +158,7 @@ def _settlement(
     settled = {"settled_date": settled_day, "payment_days_to_settle": days_to_settle, "paid": paid,
                "payment_count": count, "first_payment_date": first, "last_payment_date": last,
                "is_settled": is_settled, "has_payments": has_payments}
-    return settled, {"document": document, "payment_date": _array(pa.date32(), daily["payment_date"]),
-                     "amount": _amounts(daily["amount"]), "payment_count": daily["payment_count"]}
+    return settled, daily
 
 
 def _payment_days(document: np.ndarray, day: np.ndarray, cents: np.ndarray) -> dict[str, np.ndarray]:
