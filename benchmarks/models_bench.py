@@ -111,21 +111,21 @@ def scoring_child(folder: str, reference_date: dt.date, as_of: dt.date, uri: str
     from serving.batch import run_batch
     from serving.limits import LimitPolicy
     from serving.scoring import load_scoring_models, score_in_chunks, snapshot
-    from training.tracking import connect
+    from model.registry import connect
 
     warnings.filterwarnings("ignore")
     connect(uri)
     ledger, _ = load_ledger(folder, reference_date=reference_date)
     models = load_scoring_models()
     started = time.perf_counter()
-    features = snapshot(ledger, as_of)
+    features = snapshot(ledger, as_of, models.label_config)
     snapshot_seconds = time.perf_counter() - started
     # What the API does for a new date: the ledger's own facts are built once, then each date on them.
     started = time.perf_counter()
     facts = LedgerFacts(ledger)
     ledger_facts_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    snapshot(ledger, as_of - dt.timedelta(days=30), facts=facts)
+    snapshot(ledger, as_of - dt.timedelta(days=30), models.label_config, facts=facts)
     kept_facts_snapshot_seconds = time.perf_counter() - started
     facts.close()
     bare_seconds, explained_seconds = _explanation_times(models.default.model, features)

@@ -14,32 +14,28 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 import pyarrow as pa
+from pydantic import BaseModel, ConfigDict, Field
 
 from features.contract import DEFAULT_EVENT_TYPES
 from features.ledger import Ledger
 from features.pipeline import connect_ledger
 
 
-@dataclass(frozen=True)
-class LabelConfig:
+class LabelConfig(BaseModel):
+    """The label definition: declared here once, read from a config's `[labels]` section, saved with every
+    model, and used by scoring for `in_default_at_as_of`, so a model is scored under its own definition."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     default_definition: Literal["events", "events_or_dpd"] = "events"
     default_event_types: tuple[str, ...] = DEFAULT_EVENT_TYPES
-    default_dpd_threshold: int = 90
-    default_horizon_months: int = 12
-    late_window_days: int = 90
-    late_threshold_days: int = 30
-    observation_end: dt.date | None = None
-
-    def __post_init__(self) -> None:
-        if self.default_definition not in ("events", "events_or_dpd"):
-            raise ValueError(f"default_definition must be 'events' or 'events_or_dpd', not {self.default_definition!r}")
-        for name in ("default_dpd_threshold", "default_horizon_months", "late_window_days", "late_threshold_days"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive")
+    default_dpd_threshold: int = Field(90, gt=0)
+    default_horizon_months: int = Field(12, gt=0)
+    late_window_days: int = Field(90, gt=0)
+    late_threshold_days: int = Field(30, gt=0)
 
 
 LABEL_COLUMNS = ("default_12m", "late_payment_90d", "in_default_at_as_of")
@@ -93,7 +89,7 @@ def default_status_from_facts(con, config: LabelConfig) -> pa.Table:
 
 def labels_from_facts(con, config: LabelConfig) -> pa.Table:
     """Return the labels from a connection prepared by `features.pipeline.connect_ledger`, in feature-row order."""
-    end = config.observation_end or observation_end(con)
+    end = observation_end(con)
     h, w, t = config.default_horizon_months, config.late_window_days, config.late_threshold_days
     # Invoices that can only be judged `threshold` days after due must fall due by end - threshold;
     # settled_date beyond the observation end does not exist in the ledger, so open means unpaid.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from training.model import MAX_REASONS
+from model.reasons import MAX_REASONS
 
 
 class AuditLog:

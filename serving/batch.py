@@ -77,7 +77,7 @@ def run_batch(
     out = Path(out)
     remove_stale_temporaries(out)
     remove_stale_temporaries(manifest_path(out))
-    features = snapshot(ledger, as_of, progress=steps)
+    features = snapshot(ledger, as_of, models.label_config, progress=steps)
     rows_in = ledger["customers"].num_rows
     skipped = {"no invoice on or before the as-of date": rows_in - len(features)}
     schema = score_schema()

@@ -17,11 +17,10 @@ import pandas as pd
 from features.labels import LabelConfig
 from features.ledger import Ledger
 from features.pipeline import LedgerFacts, build_feature_table
+from model.packaged import PackagedModel
+from model.reasons import reason_columns
+from model.registry import DEFAULT_MODEL_URI, LATE_MODEL_URI, TrackingError, load_packaged
 from serving.limits import LimitPolicy, recommend_limits
-from training.model import PackagedModel, reason_columns
-
-DEFAULT_MODEL_URI = "models:/tradecredit-default@champion"
-LATE_MODEL_URI = "models:/tradecredit-late-payment@champion"
 
 
 @dataclass(frozen=True)
@@ -37,6 +36,11 @@ class ScoringModels:
     default: LoadedModel
     late: LoadedModel | None
 
+    @property
+    def label_config(self) -> LabelConfig:
+        """Return the label definition the default model was trained with: what `in_default_at_as_of` means."""
+        return LabelConfig(**self.default.model.label_definition)
+
     def describe(self) -> dict:
         """Return names, versions and run ids, as stamped on every score."""
         out = {"default_model": f"{self.default.name}/{self.default.version}"}
@@ -47,8 +51,6 @@ class ScoringModels:
 
 def load_scoring_models(default_uri: str = DEFAULT_MODEL_URI, late_uri: str | None = LATE_MODEL_URI) -> ScoringModels:
     """Resolve the model URIs once to concrete versions and load them (the late-payment one is optional)."""
-    from training.tracking import TrackingError, load_packaged
-
     model, ref = load_packaged(default_uri)
     if model.target != "default_12m":
         raise TrackingError(f"{default_uri} predicts {model.target}, not default_12m")
@@ -64,11 +66,11 @@ def load_scoring_models(default_uri: str = DEFAULT_MODEL_URI, late_uri: str | No
     return ScoringModels(LoadedModel(model, ref.name, ref.version, ref.run_id), late)
 
 
-def snapshot(ledger: Ledger, as_of: dt.date, label_config: LabelConfig | None = None,
+def snapshot(ledger: Ledger, as_of: dt.date, label_config: LabelConfig,
              facts: LedgerFacts | None = None, progress: Callable[[str], None] | None = None) -> pd.DataFrame:
-    """Return the feature rows of every customer at `as_of`, with `in_default_at_as_of` (`facts` and
-    `progress`: see `build_feature_table`)."""
-    table = build_feature_table(ledger, [as_of], label_config or LabelConfig(), status_only=True, facts=facts,
+    """Return the feature rows of every customer at `as_of`, with `in_default_at_as_of` under `label_config`
+    (the scoring model's own: `ScoringModels.label_config`; `facts` and `progress`: see `build_feature_table`)."""
+    table = build_feature_table(ledger, [as_of], label_config, status_only=True, facts=facts,
                                 progress=progress)
     return table.to_pandas()
 
@@ -94,7 +96,7 @@ def score_features(features: pd.DataFrame, models: ScoringModels, policy: LimitP
     out = {
         "customer_id": features["customer_id"].astype(str).to_numpy(),
         "as_of_date": features["as_of_date"].to_numpy(),
-        "pd_12m": prediction["probability"].to_numpy(),
+        "pd_12m": prediction[models.default.model.probability_column].to_numpy(),
         "risk_grade": grades,
         "late_payment_prob_90d": models.late.model.probability(features) if models.late else np.full(n, np.nan),
         "in_default_at_as_of": in_default,

@@ -97,7 +97,7 @@ class ScoringService:
         # Called under `_scoring` only, so the ledger facts see one build at a time.
         if self._facts is None:
             self._facts = LedgerFacts(self.ledger)
-        features = snapshot(self.ledger, as_of, facts=self._facts)
+        features = snapshot(self.ledger, as_of, self.models.label_config, facts=self._facts)
         chunks: list[pd.DataFrame] = []
         score_in_chunks(features, self.models, self.policy, on_chunk=chunks.append)
         scores = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=SCORE_COLUMNS)

@@ -16,7 +16,7 @@ import requests
 
 from serving.limits import LimitPolicy
 from serving.scoring import load_scoring_models, score_features, snapshot
-from training.tracking import connect
+from model.registry import connect
 
 KEY = "test-key-0123456789abcdef"
 AS_OF = "2026-06-30"
@@ -106,9 +106,10 @@ def test_bad_input_is_4xx_with_a_message(api):
 def test_api_equals_batch_and_is_audited(api, registry, sample_ledger):
     base, folder, _ = api
     connect(registry[0])
-    features = snapshot(sample_ledger, pd.Timestamp(AS_OF).date())
+    models = load_scoring_models()
+    features = snapshot(sample_ledger, pd.Timestamp(AS_OF).date(), models.label_config)
     ids = features["customer_id"].head(5).tolist()
-    expected = score_features(features.head(5), load_scoring_models(), LimitPolicy()).set_index("customer_id")
+    expected = score_features(features.head(5), models, LimitPolicy()).set_index("customer_id")
     response = requests.post(f"{base}/v1/scores", json={"customer_ids": ids + ["NOPE"], "as_of": AS_OF},
                              headers={**headers(), "X-Request-ID": "req-1"})
     assert response.status_code == 200

@@ -87,5 +87,5 @@ def test_late_payment_window_must_be_observed_through_the_threshold():
 def test_bad_label_config_is_refused():
     with pytest.raises(ValueError, match="default_definition"):
         LabelConfig(default_definition="rating_downgrade")
-    with pytest.raises(ValueError, match="late_window_days must be positive"):
+    with pytest.raises(ValueError, match="late_window_days\n.*greater than 0"):
         LabelConfig(late_window_days=0)

@@ -9,18 +9,27 @@ import pandas as pd
 import pytest
 
 from features.catalogue import catalogue
-from features.reason_texts import (
+from features.reason_texts import REASON_LABELS
+from model.reason_texts import (
     FALLBACK,
     LANGUAGES,
     MEDIAN_CLAUSE,
-    REASON_TEXTS,
     _format,
     format_reason,
     format_values,
-    reason_sentence,
     reason_sentences,
-    templates_for,
+    templates,
 )
+
+REASON_TEXTS = {name: templates(*labels) for name, labels in REASON_LABELS.items()}
+
+
+def templates_for(feature: str) -> tuple[str, str]:
+    return REASON_TEXTS.get(feature, FALLBACK)
+
+
+def reason_sentence(feature: str, value, median, unit: str, language: str = "en") -> str:
+    return format_reason(templates_for(feature), feature, value, median, unit, language)
 
 
 def test_every_catalogue_feature_has_an_english_and_a_chinese_text():

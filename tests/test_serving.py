@@ -19,8 +19,8 @@ import pytest
 
 from serving.limits import LimitPolicy
 from serving.scoring import load_scoring_models, score_features, snapshot
-from training.model import reason_columns
-from training.tracking import connect
+from model.reasons import reason_columns
+from model.registry import connect
 
 AS_OF = dt.date(2026, 6, 30)
 CLI = str(Path(sys.executable).with_name("tradecredit"))
@@ -41,7 +41,7 @@ def run_score(ledger_dir, out, uri, *extra):
 
 
 def test_scores_carry_versions_reasons_and_limits(models, sample_ledger):
-    features = snapshot(sample_ledger, AS_OF)
+    features = snapshot(sample_ledger, AS_OF, models.label_config)
     scores = score_features(features.head(200), models, LimitPolicy())
     assert (scores["model_version"] == models.default.version).all()
     assert (scores["as_of_date"] == AS_OF).all()
@@ -55,7 +55,7 @@ def test_scores_carry_versions_reasons_and_limits(models, sample_ledger):
 
 
 def test_a_reason_value_is_shown_as_its_sentences_read_it(models, sample_ledger):
-    scores = score_features(snapshot(sample_ledger, AS_OF).head(300), models, LimitPolicy())
+    scores = score_features(snapshot(sample_ledger, AS_OF, models.label_config).head(300), models, LimitPolicy())
     checked = 0
     for slot in range(1, 6):
         parts = [f"reason_{slot}_{part}" for part in ("feature", "value", "text_en")]
@@ -79,11 +79,11 @@ def test_batch_equals_pyfunc_for_the_same_customers(registry, sample_ledger_dir,
     assert manifest["scored"] == len(batch)
     assert manifest["customers_in"] == manifest["scored"] + sum(manifest["skipped"].values())
     assert manifest["models"]["default_model"] == f"tradecredit-default/{models.default.version}"
-    features = snapshot(sample_ledger, AS_OF).head(50)
+    features = snapshot(sample_ledger, AS_OF, models.label_config).head(50)
     inputs = features.drop(columns=["in_default_at_as_of"]).assign(as_of_date=lambda f: f["as_of_date"].astype(str))
     served = mlflow.pyfunc.load_model("models:/tradecredit-default@champion").predict(inputs)
     mine = batch.set_index("customer_id").loc[features["customer_id"]]
-    np.testing.assert_allclose(served["probability"].to_numpy(), mine["pd_12m"].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(served["pd_12m"].to_numpy(), mine["pd_12m"].to_numpy(), rtol=1e-12)
     for column in reason_columns(2):
         left, right = served[column].to_numpy(), mine[column].to_numpy()
         if column.endswith("contribution"):
@@ -126,10 +126,10 @@ def test_a_scored_date_is_served_while_another_date_is_being_scored(models, samp
     release, started = threading.Event(), threading.Event()
     real_snapshot = service_module.snapshot
 
-    def slow_snapshot(ledger, as_of, **options):
+    def slow_snapshot(ledger, as_of, *args, **options):
         started.set()
         release.wait(60)
-        return real_snapshot(ledger, as_of, **options)
+        return real_snapshot(ledger, as_of, *args, **options)
 
     monkeypatch.setattr(service_module, "snapshot", slow_snapshot)
     other = AS_OF - dt.timedelta(days=30)

@@ -6,7 +6,7 @@ import numba
 import numpy as np
 import pytest
 
-from training.top_reasons import _compiled, top_risk_raising
+from model.top_reasons import _compiled, top_risk_raising
 
 
 def slots_by_sorting(row: np.ndarray, n: int) -> list[tuple[int, float]]:

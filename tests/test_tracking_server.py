@@ -14,7 +14,8 @@ import requests
 
 from training.config import load_config
 from training.promote import promote
-from training.tracking import alias_version, connect, load_packaged
+from model.registry import connect, load_packaged
+from training.tracking import alias_version
 from training.train import train_and_register
 
 pytestmark = pytest.mark.postgres

@@ -13,14 +13,14 @@ from tradecredit.cli import main
 from training.config import load_config
 from training.dataset import DatasetError, feature_spec, population, split_out_of_time
 from training.fit_all import embargo_days
-from training.tracking import load_packaged
+from model.registry import load_packaged
 from training.train import train_and_register
 
 
 @pytest.fixture
 def trained(registry):
     uri, default, _ = registry
-    from training.tracking import connect
+    from model.registry import connect
 
     connect(uri)
     return default, uri, default.fit.config
@@ -59,7 +59,7 @@ def test_pyfunc_gives_the_packaged_model_scores_and_reasons(trained, feature_tab
     inputs = rows[["customer_id", "as_of_date", *outcome.fit.spec.names]].copy()
     inputs["as_of_date"] = inputs["as_of_date"].astype(str)
     served = pyfunc.predict(inputs)
-    np.testing.assert_allclose(served["probability"], direct["probability"], rtol=1e-12)
+    np.testing.assert_allclose(served["pd_12m"], direct["pd_12m"], rtol=1e-12)
     assert served["reason_1_text_en"].tolist() == direct["reason_1_text_en"].tolist()
 
 

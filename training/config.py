@@ -14,24 +14,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from features.labels import LabelConfig
+from model.registry import REGISTERED_NAMES
 
-TARGETS = ("default_12m", "late_payment_90d")
-REGISTERED_NAMES = {"default_12m": "tradecredit-default", "late_payment_90d": "tradecredit-late-payment"}
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class LabelSettings(_Strict):
-    default_definition: Literal["events", "events_or_dpd"] = "events"
-    default_dpd_threshold: int = Field(90, gt=0)
-    default_horizon_months: int = Field(12, gt=0)
-    late_window_days: int = Field(90, gt=0)
-    late_threshold_days: int = Field(30, gt=0)
-
-    def to_label_config(self) -> LabelConfig:
-        return LabelConfig(**self.model_dump())
 
 
 class SplitSettings(_Strict):
@@ -80,7 +68,7 @@ class TrainingConfig(_Strict):
     seed: int = 42
     experiment: str | None = None  # default: tradecredit-<target>
     registered_model: str | None = None  # default: tradecredit-default / tradecredit-late-payment
-    labels: LabelSettings = LabelSettings()
+    labels: LabelConfig = LabelConfig()
     split: SplitSettings = SplitSettings()
     lightgbm: LightGBMSettings = LightGBMSettings()
     calibration: CalibrationSettings = CalibrationSettings()

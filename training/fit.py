@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from training.config import LightGBMSettings
-from training.dataset import FeatureSpec
+from model.spec import FeatureSpec
 
 
 def lightgbm_params(settings: LightGBMSettings, spec: FeatureSpec, y_train: np.ndarray, seed: int) -> dict:

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from features.catalogue import catalogue
-from features.reason_texts import templates_for
-from training.calibrate import ScoreCalibrator
+from features.reason_texts import REASON_LABELS
+from model.calibration import ScoreCalibrator
 from training.challenger import BinnedLogisticScorecard
 from training.config import TrainingConfig
 from training.dataset import (
@@ -35,8 +35,9 @@ from training.evaluate import (
     score_reference,
 )
 from training.fit import fit_booster, lightgbm_params
-from training.grades import SCALES
-from training.model import PackagedModel
+from model.grades import SCALES
+from model.packaged import PackagedModel
+from model.reason_texts import FALLBACK, templates
 from training.tune import tune_lightgbm
 
 BASELINE_FEATURES = ("avg_days_late_90d", "avg_days_late_365d")
@@ -149,7 +150,8 @@ def make_bundle(config: TrainingConfig, spec: FeatureSpec, split: Split, calibra
         "grade_bounds": list(SCALES[config.target]),
         "medians": medians,
         "units": {n: units.get(n, "category" if n in spec.categorical else "") for n in spec.names},
-        "reason_texts": {n: list(templates_for(n)) for n in spec.names},
+        # A feature without labels (a customer extra) is worded by the fallback template, under its own name.
+        "reason_texts": {n: list(templates(*REASON_LABELS[n]) if n in REASON_LABELS else FALLBACK) for n in spec.names},
         "labels": config.labels.model_dump(),
         "split": split.description,
         "seed": config.seed,

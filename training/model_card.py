@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.grades import scale_table
+from model.grades import scale_table
 
 LIMITS = """- Trained on one ledger's history: a change of customer mix, terms or collection practice shifts
   the scores; watch the PSI against the reference kept in the model.

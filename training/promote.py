@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from model import registry
 from training import tracking
 from training.config import PromotionSettings, TrainingConfig
 from training.dataset import population
@@ -69,18 +70,18 @@ def promote(model_name: str, table: pd.DataFrame, config: TrainingConfig, uri: s
     """Compare challenger with champion on recent rows of `table`, move champion if it wins, log the decision."""
     import mlflow
 
-    tracking.connect(uri)
-    challenger_version = tracking.alias_version(model_name, tracking.CHALLENGER)
+    registry.connect(uri)
+    challenger_version = tracking.alias_version(model_name, registry.CHALLENGER)
     if challenger_version is None:
-        raise tracking.TrackingError(f"{model_name} has no '{tracking.CHALLENGER}' version: train one first")
-    champion_version = tracking.alias_version(model_name, tracking.CHAMPION)
+        raise registry.TrackingError(f"{model_name} has no '{registry.CHALLENGER}' version: train one first")
+    champion_version = tracking.alias_version(model_name, registry.CHAMPION)
     if champion_version is None:
-        tracking.set_alias(model_name, tracking.CHAMPION, challenger_version)
+        tracking.set_alias(model_name, registry.CHAMPION, challenger_version)
         return PromotionDecision(model_name, None, challenger_version, True, ["there was no champion"])
     if champion_version == challenger_version:
         return PromotionDecision(model_name, champion_version, challenger_version, False, ["challenger is already champion"])
-    champion, _ = tracking.load_packaged(f"models:/{model_name}/{champion_version}")
-    challenger, _ = tracking.load_packaged(f"models:/{model_name}/{challenger_version}")
+    champion, _ = registry.load_packaged(f"models:/{model_name}/{champion_version}")
+    challenger, _ = registry.load_packaged(f"models:/{model_name}/{challenger_version}")
     label = challenger.target
     rows = recent_rows(table, label, config.split.test_periods)
     wins, reasons, figures = compare(champion, challenger, rows, label, config.promotion)
@@ -93,5 +94,5 @@ def promote(model_name: str, table: pd.DataFrame, config: TrainingConfig, uri: s
             "challenger_version": challenger_version, "promoted": str(wins), "reasons": "; ".join(reasons),
         })
     if wins:
-        tracking.set_alias(model_name, tracking.CHAMPION, challenger_version)
+        tracking.set_alias(model_name, registry.CHAMPION, challenger_version)
     return decision

@@ -1,51 +1,23 @@
-"""Every MLflow call of tradecredit lives here: backend, runs, logging, registry, aliases, loading.
+"""Every MLflow call training makes: experiments, runs, datasets, logging the model, registry aliases.
 
-Embedded default: a SQLite file `mlflow.db` and an artifact folder `mlruns/` in the working
-directory, no server to start. Any `MLFLOW_TRACKING_URI` (an `mlflow server`, PostgreSQL-backed
-for a team) replaces it.
+Where the registry is and how a model is resolved and loaded is the packaged model's own business
+(`model.registry`), shared with serving.
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-DEFAULT_DB = "mlflow.db"
-DEFAULT_ARTIFACTS = "mlruns"
-PYFUNC_FILE = Path(__file__).with_name("pyfunc_model.py")
-CHAMPION, CHALLENGER = "champion", "challenger"
+import model
+from model.registry import CHALLENGER, CHAMPION, DEFAULT_ARTIFACTS, ModelRef
 
-
-class TrackingError(Exception):
-    """The tracking server or registry cannot be used; the message says which and why, in one line."""
-
-
-def tracking_uri(explicit: str | None = None, workdir: Path | None = None) -> str:
-    """Return the tracking URI: explicit, else $MLFLOW_TRACKING_URI, else the embedded SQLite file."""
-    uri = explicit or os.environ.get("MLFLOW_TRACKING_URI")
-    if uri:
-        return uri
-    return f"sqlite:///{(Path(workdir or Path.cwd()) / DEFAULT_DB).resolve()}"
-
-
-def connect(uri: str) -> None:
-    """Point MLflow at `uri` and check that it answers; raise TrackingError if it does not."""
-    import mlflow
-
-    if uri.startswith(("http://", "https://")):
-        import requests
-
-        try:
-            requests.get(uri.rstrip("/") + "/health", timeout=5).raise_for_status()
-        except requests.RequestException as exc:
-            raise TrackingError(f"tracking server {uri} does not answer: {type(exc).__name__}") from None
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
+# The model package is the model's code: logged with it, so loading it needs no tradecredit install.
+MODEL_CODE = Path(model.__file__).parent
+PYFUNC_FILE = MODEL_CODE / "pyfunc.py"
 
 
 def experiment_id(name: str, uri: str) -> str:
@@ -59,18 +31,6 @@ def experiment_id(name: str, uri: str) -> str:
     if uri.startswith("sqlite:///"):
         location = (Path(uri[len("sqlite:///"):]).parent / DEFAULT_ARTIFACTS).resolve().as_uri()
     return mlflow.create_experiment(name, artifact_location=location)
-
-
-@dataclass(frozen=True)
-class ModelRef:
-    name: str
-    version: str
-    run_id: str
-    source: str
-
-    @property
-    def uri(self) -> str:
-        return f"models:/{self.name}/{self.version}"
 
 
 # MLflow's warning that an integer column cannot hold a missing value; ours never do (see the callers).
@@ -107,6 +67,7 @@ def log_packaged_model(packaged, input_example: pd.DataFrame, pip_requirements: 
                 name="model",
                 python_model=str(PYFUNC_FILE),
                 artifacts=artifacts,
+                code_paths=[str(MODEL_CODE)],
                 signature=signature,
                 input_example=input_example,
                 pip_requirements=pip_requirements,
@@ -141,44 +102,6 @@ def set_alias(name: str, alias: str, version: str) -> None:
     from mlflow import MlflowClient
 
     MlflowClient().set_registered_model_alias(name, alias, version)
-
-
-def resolve(model_uri: str) -> ModelRef:
-    """Return the concrete version behind `models:/NAME@ALIAS` or `models:/NAME/VERSION`."""
-    import mlflow
-    from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
-
-    if not model_uri.startswith("models:/"):
-        raise TrackingError(f"{model_uri}: expected models:/NAME@ALIAS or models:/NAME/VERSION")
-    body = model_uri[len("models:/"):]
-    client = MlflowClient()
-    try:
-        if "@" in body:
-            name, alias = body.split("@", 1)
-            mv = client.get_model_version_by_alias(name, alias)
-        else:
-            name, version = body.rsplit("/", 1)
-            mv = client.get_model_version(name, version)
-    except MlflowException as exc:
-        raise TrackingError(
-            f"{model_uri}: not found in the registry ({exc.error_code}) at {mlflow.get_tracking_uri()}; "
-            "register one with `tradecredit train`, or point MLFLOW_TRACKING_URI / --tracking-uri at the right store"
-        ) from None
-    return ModelRef(mv.name, str(mv.version), mv.run_id, mv.source)
-
-
-def load_packaged(model_uri: str):
-    """Return (PackagedModel, ModelRef) for a registry URI, resolved once to a concrete version."""
-    from mlflow.artifacts import download_artifacts
-
-    from training.model import BOOSTER_FILE, BUNDLE_FILE, PackagedModel
-
-    ref = resolve(model_uri)
-    local = Path(download_artifacts(artifact_uri=ref.uri))
-    booster = next(local.rglob(BOOSTER_FILE))
-    bundle = next(local.rglob(BUNDLE_FILE))
-    return PackagedModel.load(booster, bundle), ref
 
 
 def log_trials(trials: list[dict]) -> None:

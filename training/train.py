@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 from sklearn.metrics import roc_curve
 
+from model import registry
 from training import tracking
 from training.config import TrainingConfig
 from training.fit_all import FitResult, fit_models
@@ -36,7 +37,7 @@ REQUIREMENTS = ("lightgbm", "pandas", "numpy", "numba", "scikit-learn", "mlflow"
 class TrainingOutcome:
     fit: FitResult
     run_id: str
-    model: tracking.ModelRef
+    model: registry.ModelRef
 
 
 def table_digest(frame: pd.DataFrame) -> str:
@@ -62,7 +63,7 @@ def train_and_register(
     import mlflow
 
     say = progress or (lambda message: None)
-    tracking.connect(uri)
+    registry.connect(uri)
     experiment = tracking.experiment_id(config.experiment_name, uri)
     fit = fit_models(table, config, progress)
     with mlflow.start_run(experiment_id=experiment, run_name=f"{config.target}-seed{config.seed}") as run:

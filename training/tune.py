@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from training.config import LightGBMSettings
-from training.dataset import FeatureSpec
+from model.spec import FeatureSpec
 from training.fit import fit_booster
 
 

@@ -21,7 +21,7 @@ def load_service(settings: ApiSettings):
     from serving.limits import load_policy
     from serving.scoring import load_scoring_models
     from serving.service import ScoringService
-    from training.tracking import connect, tracking_uri
+    from model.registry import connect, tracking_uri
 
     policy = load_policy(settings.limit_policy)
     connect(tracking_uri(settings.tracking_uri))

@@ -9,14 +9,16 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from model.registry import DEFAULT_MODEL_URI, LATE_MODEL_URI
+
 
 class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRADECREDIT_", extra="ignore")
 
     ledger: str = Field(description="ledger source: CSV/Parquet folder, DuckDB file or postgresql:// URL")
     api_keys: Annotated[tuple[str, ...], NoDecode] = Field(description="accepted keys, comma-separated; never empty")
-    model_uri: str = "models:/tradecredit-default@champion"
-    late_model_uri: str | None = "models:/tradecredit-late-payment@champion"
+    model_uri: str = DEFAULT_MODEL_URI
+    late_model_uri: str | None = LATE_MODEL_URI
     tracking_uri: str | None = None
     limit_policy: Path | None = None
     audit_log: Path = Path("audit/scores.jsonl")

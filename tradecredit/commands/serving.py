@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from model.registry import DEFAULT_MODEL_URI, LATE_MODEL_URI
 from tradecredit.commands.options import (
     ledger_option,
     parse_date,
@@ -28,9 +29,9 @@ def _terminate_cleanly() -> None:
 @click.command()
 @ledger_option
 @click.option("--as-of", "as_of", required=True, callback=parse_date, metavar="DATE", help="Score as known on this date.")
-@click.option("--model", "model_uri", default="models:/tradecredit-default@champion", show_default=True,
+@click.option("--model", "model_uri", default=DEFAULT_MODEL_URI, show_default=True,
               help="Default model (registry URI).")
-@click.option("--late-model", "late_uri", default="models:/tradecredit-late-payment@champion", show_default=True,
+@click.option("--late-model", "late_uri", default=LATE_MODEL_URI, show_default=True,
               help="Late-payment model; 'none' to leave it out.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Parquet file to write.")
 @click.option("--limit-policy", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Limit policy (TOML).")
@@ -50,8 +51,8 @@ def score(ledger_source, as_of, model_uri, late_uri, out, limit_policy, chunk_si
     from serving.batch import run_batch
     from serving.limits import PolicyError, load_policy
     from serving.scoring import load_scoring_models
-    from training.tracking import TrackingError, connect
-    from training.tracking import tracking_uri as resolve_uri
+    from model.registry import TrackingError, connect
+    from model.registry import tracking_uri as resolve_uri
 
     _terminate_cleanly()
     try:

@@ -44,7 +44,7 @@ def training_table(ledger_source, features_file, label, monthly, config, quarant
     else:
         dates = default_monthly_range(ledger)
     say(f"{len(dates)} monthly as-of dates from {dates[0]} to {dates[-1]}")
-    table = build_feature_table(ledger, dates, config.labels.to_label_config(), progress=say).to_pandas()
+    table = build_feature_table(ledger, dates, config.labels, progress=say).to_pandas()
     return table, report.source, ledger.digest()
 
 
@@ -84,9 +84,10 @@ def train(ledger_source, features_file, label, target, monthly, config_file, exp
     The first version of a model also becomes `champion`; later ones wait for `tradecredit promote`.
     """
     from training.config import ConfigError, load_config
+    from model.spec import ModelInputError
     from training.dataset import DatasetError
-    from training.tracking import TrackingError
-    from training.tracking import tracking_uri as resolve_uri
+    from model.registry import TrackingError
+    from model.registry import tracking_uri as resolve_uri
     from training.train import train_and_register
 
     if target is None and label in TARGET_CHOICE.choices:
@@ -98,7 +99,7 @@ def train(ledger_source, features_file, label, target, monthly, config_file, exp
         table, source, digest = training_table(ledger_source, features_file, label, monthly, config, quarantine_dir, reference_date)
         outcome = train_and_register(table, config, uri=resolve_uri(tracking_uri), source=source,
                                      ledger_digest=digest, progress=say)
-    except (ConfigError, DatasetError, TrackingError) as exc:
+    except (ConfigError, DatasetError, ModelInputError, TrackingError) as exc:
         raise click.ClickException(str(exc)) from None
     m = outcome.fit.metrics
     click.echo(
@@ -122,17 +123,18 @@ def train(ledger_source, features_file, label, target, monthly, config_file, exp
 def promote(model_name, ledger_source, features_file, label, monthly, config_file, tracking_uri, quarantine_dir, reference_date) -> None:
     """Make the challenger champion if it is at least as good on recent out-of-time data."""
     from training.config import REGISTERED_NAMES, ConfigError, load_config
+    from model.spec import ModelInputError
     from training.dataset import DatasetError
     from training.promote import promote as run_promotion
-    from training.tracking import TrackingError
-    from training.tracking import tracking_uri as resolve_uri
+    from model.registry import TrackingError
+    from model.registry import tracking_uri as resolve_uri
 
     target = next((t for t, n in REGISTERED_NAMES.items() if n == model_name), None)
     try:
         config = load_config(config_file, target=target)
         table, _, _ = training_table(ledger_source, features_file, label, monthly, config, quarantine_dir, reference_date)
         decision = run_promotion(model_name, table, config, resolve_uri(tracking_uri))
-    except (ConfigError, DatasetError, TrackingError) as exc:
+    except (ConfigError, DatasetError, ModelInputError, TrackingError) as exc:
         raise click.ClickException(str(exc)) from None
     verdict = "promoted to champion" if decision.promoted else "not promoted"
     click.echo(f"{model_name} version {decision.challenger_version} {verdict}: {'; '.join(decision.reasons)}")

@@ -19,7 +19,7 @@ from serving.api.schemas import (
 )
 from serving.api.settings import ApiSettings
 from serving.service import AsOfOutOfRange, ScoringService
-from training.model import MAX_REASONS
+from model.reasons import MAX_REASONS
 
 router = APIRouter(prefix="/v1", tags=["scores"], dependencies=[Depends(require_api_key)],
                    responses={401: {"model": ErrorBody}, 503: {"model": ErrorBody}})

@@ -1,8 +1,9 @@
 """The packaged model: booster, feature spec, calibrator, grade bands and reason texts as one object.
 
-Training builds and saves it; serving, notebooks and `mlflow.pyfunc` load it; this module is the
-one place both sides touch. Its artifacts are plain files: the booster in LightGBM's own text
-format and everything else in one JSON document. Nothing is pickled.
+Training builds and saves it; serving, notebooks and `mlflow.pyfunc` load it; this package is the
+one place both sides touch, and it imports nothing else of tradecredit, so a model logged with it
+scores wherever mlflow, lightgbm, pandas and numpy are installed. Its artifacts are plain files: the
+booster in LightGBM's own text format and everything else in one JSON document. Nothing is pickled.
 
 Explanations are exact TreeSHAP values from LightGBM (`pred_contrib`), on the raw (log-odds) scale:
 the contributions of a row plus the base value add up to its raw score. LightGBM's `pred_contrib`
@@ -20,24 +21,17 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features.reason_texts import reason_text_codes
-from training.calibrate import ScoreCalibrator
-from training.dataset import FeatureSpec
-from training.grades import assign_grades
-from training.top_reasons import top_risk_raising
+from model.calibration import ScoreCalibrator
+from model.grades import assign_grades
+from model.reason_texts import reason_text_codes
+from model.reasons import MAX_REASONS, reason_table
+from model.spec import FeatureSpec
 
 BOOSTER_FILE = "booster.txt"
 BUNDLE_FILE = "bundle.json"
-MAX_REASONS = 5
 PASS_THROUGH = ("customer_id", "as_of_date")
-
-
-REASON_PARTS = ("feature", "value", "contribution", "text_en", "text_zh")
-
-
-def reason_columns(n: int = MAX_REASONS) -> list[str]:
-    """Return the names of the reason columns in a prediction, in order."""
-    return [f"reason_{i}_{part}" for i in range(1, n + 1) for part in REASON_PARTS]
+# What the probability of each target is called in a prediction, in the batch's scores and in the API.
+PROBABILITY_COLUMNS = {"default_12m": "pd_12m", "late_payment_90d": "late_payment_prob_90d"}
 
 
 @dataclass
@@ -61,6 +55,16 @@ class PackagedModel:
     @property
     def target(self) -> str:
         return self.bundle["target"]
+
+    @property
+    def probability_column(self) -> str:
+        """Return the name of the probability column in this model's predictions (`pd_12m`, `late_payment_prob_90d`)."""
+        return PROBABILITY_COLUMNS[self.target]
+
+    @property
+    def label_definition(self) -> dict:
+        """Return the label definition the model was trained with, as saved in its bundle."""
+        return dict(self.bundle["labels"])
 
     # -- files -------------------------------------------------------------------------------
     def save(self, directory: Path) -> dict[str, str]:
@@ -108,7 +112,8 @@ class PackagedModel:
             return self.booster.predict(rows, pred_contrib=True, num_threads=_threads(len(rows)))
 
     def predict(self, features: pd.DataFrame, explain: bool = True) -> pd.DataFrame:
-        """Return one row per input row: probability, raw_score, risk_grade and, with `explain`, reasons."""
+        """Return one row per input row: the probability (`probability_column`), raw_score, risk_grade and,
+        with `explain`, reasons."""
         columns = {c: features[c].array for c in PASS_THROUGH if c in features.columns}
         if explain:
             explanation = self.explain(features)
@@ -116,7 +121,7 @@ class PackagedModel:
         else:
             raw = self.raw_score(features)
         probability = self.calibrator.predict(raw)
-        columns["probability"] = probability
+        columns[self.probability_column] = probability
         columns["raw_score"] = raw
         columns["risk_grade"] = assign_grades(probability, self.grade_bounds).astype("int64")
         if explain:
@@ -124,42 +129,8 @@ class PackagedModel:
         return pd.DataFrame(columns)
 
     def reasons(self, features: pd.DataFrame, contributions: np.ndarray, n: int = MAX_REASONS) -> dict[str, object]:
-        """Return the reason columns: per row the `n` largest risk-raising contributions, largest first.
-
-        Only contributions that raise the risk count as reasons; a row with fewer has empty slots
-        (missing, and NaN for the contribution); of two equal contributions the feature listed first
-        comes first. Feature, value and sentence columns are `pandas.Categorical`: codes into the
-        distinct texts, each built once, so a portfolio's reasons build no string per row.
-        """
-        names = list(self.spec.names)
-        rows = len(features)
-        # Per slot and row the feature (-1: no risk-raising contribution left for the slot) and its contribution.
-        slot_feature, contribution = top_risk_raising(contributions, n)
-        # The texts as codes into dictionaries shared by all slots; each feature's values are formatted once.
-        texts = {part: _TextCodes() for part in ("value", "text_en", "text_zh")}
-        codes = {part: np.full(n * rows, -1, dtype=np.int64) for part in texts}  # slot-major (slot, row)
-        # (slot, row) cells grouped by feature: one stable sort instead of a comparison per feature
-        cells = np.argsort(slot_feature.ravel(), kind="stable")
-        grouped = slot_feature.ravel()[cells]
-        starts = np.flatnonzero(np.diff(grouped, prepend=-2))
-        for start, end in zip(starts, [*starts[1:], len(cells)]):
-            j = grouped[start]
-            if j < 0:
-                continue
-            at = cells[start:end]
-            local, shown, sentences = self._reason_texts(names[j], features[names[j]].to_numpy()[at % rows])
-            codes["value"][at] = texts["value"].add(local, shown[:-1], missing_is_last=False)
-            codes["text_en"][at] = texts["text_en"].add(local, sentences[0], missing_is_last=True)
-            codes["text_zh"][at] = texts["text_zh"].add(local, sentences[1], missing_is_last=True)
-        codes["feature"], dtypes = slot_feature.ravel(), {"feature": pd.CategoricalDtype(pd.Index(names, dtype=object))}
-        for part, dictionary in texts.items():
-            codes[part], dtypes[part] = dictionary.resolve(codes[part], expect_repeats=part == "value")
-        columns: dict[str, object] = {}
-        for slot in range(n):
-            for part in REASON_PARTS:
-                columns[f"reason_{slot + 1}_{part}"] = contribution[slot] if part == "contribution" else (
-                    pd.Categorical.from_codes(codes[part].reshape(n, rows)[slot], dtype=dtypes[part], validate=False))
-        return columns
+        """Return the reason columns (`model.reasons.reason_table`) of rows with these contributions."""
+        return reason_table(features, list(self.spec.names), contributions, self._reason_texts, n)
 
     def _reason_texts(self, name: str, values: np.ndarray) -> tuple[np.ndarray, list[str], list[list[str]]]:
         """Return, for values of feature `name`, (codes, the distinct values as shown, the distinct sentences per language).
@@ -170,37 +141,6 @@ class PackagedModel:
         median, unit = self.bundle["medians"].get(name), self.bundle["units"].get(name, "")
         codes, shown, sentences = reason_text_codes(template, name, values, median, unit)
         return codes, shown[0], sentences
-
-
-class _TextCodes:
-    """The categories of one kind of reason text, added feature by feature: codes into them, duplicates merged at the end."""
-
-    def __init__(self):
-        self._texts: list[np.ndarray] = []
-        self._size = 0
-
-    def add(self, codes: np.ndarray, texts: list, missing_is_last: bool) -> np.ndarray:
-        """Return codes for `texts[codes]`: code -1 is the last text if `missing_is_last`, else stays missing (-1)."""
-        if missing_is_last:
-            codes = np.where(codes < 0, len(texts) - 1, codes)
-        out = np.where(codes < 0, -1, codes + self._size)
-        self._texts.append(np.asarray(texts, dtype=object))
-        self._size += len(texts)
-        return out
-
-    def resolve(self, codes: np.ndarray, expect_repeats: bool) -> tuple[np.ndarray, pd.CategoricalDtype]:
-        """Return `codes` (from `add`) as codes into the distinct texts, and the categorical type of those texts.
-
-        Equal texts become one category. Values repeat across features (two counts of 3); sentences
-        name their feature and mostly do not, so for them (`expect_repeats` false) a uniqueness check
-        usually saves the merge.
-        """
-        texts = pd.Index(np.concatenate(self._texts) if self._texts else [], dtype=object)
-        if not expect_repeats and texts.is_unique:
-            return codes, pd.CategoricalDtype(texts)
-        unique_codes, unique = pd.factorize(texts)
-        codes = np.where(codes < 0, -1, unique_codes[np.maximum(codes, 0)] if len(texts) else -1)
-        return codes, pd.CategoricalDtype(pd.Index(unique, dtype=object))
 
 
 def _threads(rows: int) -> int:

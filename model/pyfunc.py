@@ -1,7 +1,8 @@
 """The MLflow pyfunc for tradecredit models, logged as "model from code" (no pickled object).
 
 MLflow runs this file when the model is loaded; the model's state comes from its two artifacts
-(`booster`, `bundle`), read by `training.model.PackagedModel`.
+(`booster`, `bundle`), read by `model.packaged.PackagedModel`. The `model` package is logged beside
+it as the model's code, so loading needs no tradecredit install.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ import mlflow
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
-from training.model import PackagedModel
+from model.packaged import PackagedModel
 
 
 class TradeCreditPyfunc(PythonModel):
-    """`predict(feature_table)` gives probability, risk grade and reason codes per row."""
+    """`predict(feature_table)` gives the probability, risk grade and reason codes per row."""
 
     def load_context(self, context) -> None:
         self.model = PackagedModel.load(context.artifacts["booster"], context.artifacts["bundle"])

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 
 
 class ScoreCalibrator:
@@ -18,6 +16,10 @@ class ScoreCalibrator:
         self.method = method
 
     def fit(self, raw_scores: np.ndarray, y: np.ndarray) -> ScoreCalibrator:
+        # Imported here: only training fits; a packaged model scores without scikit-learn.
+        from sklearn.isotonic import IsotonicRegression
+        from sklearn.linear_model import LogisticRegression
+
         raw_scores, y = np.asarray(raw_scores, dtype=float), np.asarray(y, dtype=float)
         if self.method == "isotonic":
             iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw_scores, y)

@@ -1,0 +1,109 @@
+"""Where models are registered, what they are called, and how a registry URI becomes a loaded model.
+
+Embedded default: a SQLite file `mlflow.db` and an artifact folder `mlruns/` in the working
+directory, no server to start. Any `MLFLOW_TRACKING_URI` (an `mlflow server`, PostgreSQL-backed
+for a team) replaces it. `models:/NAME@ALIAS` is resolved once to a concrete version, which is what
+every score is stamped with.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from model.packaged import PackagedModel
+
+DEFAULT_DB = "mlflow.db"
+DEFAULT_ARTIFACTS = "mlruns"
+CHAMPION, CHALLENGER = "champion", "challenger"
+TARGETS = ("default_12m", "late_payment_90d")
+REGISTERED_NAMES = {"default_12m": "tradecredit-default", "late_payment_90d": "tradecredit-late-payment"}
+
+
+def champion_uri(target: str) -> str:
+    """Return the registry URI of the champion model of `target` under its default registered name."""
+    return f"models:/{REGISTERED_NAMES[target]}@{CHAMPION}"
+
+
+DEFAULT_MODEL_URI = champion_uri("default_12m")
+LATE_MODEL_URI = champion_uri("late_payment_90d")
+
+
+class TrackingError(Exception):
+    """The tracking server or registry cannot be used; the message says which and why, in one line."""
+
+
+def tracking_uri(explicit: str | None = None, workdir: Path | None = None) -> str:
+    """Return the tracking URI: explicit, else $MLFLOW_TRACKING_URI, else the embedded SQLite file."""
+    uri = explicit or os.environ.get("MLFLOW_TRACKING_URI")
+    if uri:
+        return uri
+    return f"sqlite:///{(Path(workdir or Path.cwd()) / DEFAULT_DB).resolve()}"
+
+
+def connect(uri: str) -> None:
+    """Point MLflow at `uri` and check that it answers; raise TrackingError if it does not."""
+    import mlflow
+
+    if uri.startswith(("http://", "https://")):
+        import requests
+
+        try:
+            requests.get(uri.rstrip("/") + "/health", timeout=5).raise_for_status()
+        except requests.RequestException as exc:
+            raise TrackingError(f"tracking server {uri} does not answer: {type(exc).__name__}") from None
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    name: str
+    version: str
+    run_id: str
+    source: str
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.name}/{self.version}"
+
+
+def resolve(model_uri: str) -> ModelRef:
+    """Return the concrete version behind `models:/NAME@ALIAS` or `models:/NAME/VERSION`."""
+    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    if not model_uri.startswith("models:/"):
+        raise TrackingError(f"{model_uri}: expected models:/NAME@ALIAS or models:/NAME/VERSION")
+    body = model_uri[len("models:/"):]
+    client = MlflowClient()
+    try:
+        if "@" in body:
+            name, alias = body.split("@", 1)
+            mv = client.get_model_version_by_alias(name, alias)
+        else:
+            name, version = body.rsplit("/", 1)
+            mv = client.get_model_version(name, version)
+    except MlflowException as exc:
+        raise TrackingError(
+            f"{model_uri}: not found in the registry ({exc.error_code}) at {mlflow.get_tracking_uri()}; "
+            "register one with `tradecredit train`, or point MLFLOW_TRACKING_URI / --tracking-uri at the right store"
+        ) from None
+    return ModelRef(mv.name, str(mv.version), mv.run_id, mv.source)
+
+
+def load_packaged(model_uri: str) -> tuple[PackagedModel, ModelRef]:
+    """Return (PackagedModel, ModelRef) for a registry URI, resolved once to a concrete version."""
+    from mlflow.artifacts import download_artifacts
+
+    from model.packaged import BOOSTER_FILE, BUNDLE_FILE, PackagedModel
+
+    ref = resolve(model_uri)
+    local = Path(download_artifacts(artifact_uri=ref.uri))
+    booster = next(local.rglob(BOOSTER_FILE))
+    bundle = next(local.rglob(BUNDLE_FILE))
+    return PackagedModel.load(booster, bundle), ref
