@@ -8,7 +8,7 @@ DEMO := demo
 STAMP := $(VENV)/.installed
 DEMO_REFERENCE := 2027-06-30
 
-.PHONY: demo test install docs clean benchmark
+.PHONY: demo test lint format install docs clean benchmark
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,16 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Lint, formatting and types: what CI runs before the tests. `make format` applies the fixes.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 docs: $(STAMP)
 	$(BIN)/python -m features.docs docs

@@ -230,9 +230,12 @@ def machine(today: dt.date) -> dict[str, str]:
     except OSError:
         load = "unknown"
     commit = _git("rev-parse", "--short", "HEAD")
-    if commit != "unknown" and subprocess.run(
-        ["git", "diff", "--quiet", "HEAD", "--"], cwd=REPO, capture_output=True, check=False
-    ).returncode:
+    if (
+        commit != "unknown"
+        and subprocess.run(
+            ["git", "diff", "--quiet", "HEAD", "--"], cwd=REPO, capture_output=True, check=False
+        ).returncode
+    ):
         commit += " with uncommitted changes"
     return {
         "date": today.isoformat(),
@@ -306,10 +309,12 @@ best-of-n), on a machine that may be running other work, so small differences ar
 
 def machine_section(info: dict[str, str]) -> str:
     rows = [[key, value] for key, value in info.items()]
-    return ("## Machine\n\nThe machine of the last run that rewrote this page. Its first write of new memory is\n"
-            "timed because it differs most between machines that are otherwise alike: a feature build allocates\n"
-            "gigabytes, and a virtual machine whose host backs memory only when it is first touched pays for\n"
-            "that in seconds (see `benchmarks.common.first_write_seconds`).\n\n" + markdown_table(["", ""], rows) + "\n")
+    return (
+        "## Machine\n\nThe machine of the last run that rewrote this page. Its first write of new memory is\n"
+        "timed because it differs most between machines that are otherwise alike: a feature build allocates\n"
+        "gigabytes, and a virtual machine whose host backs memory only when it is first touched pays for\n"
+        "that in seconds (see `benchmarks.common.first_write_seconds`).\n\n" + markdown_table(["", ""], rows) + "\n"
+    )
 
 
 def update_page(page: Path, machine_md: str, sections: dict[str, str]) -> None:

@@ -143,7 +143,9 @@ def run(ctx: Context, machine_line: str) -> Result:
     measured, agreed = {}, 0
     for case, dates in cases.items():
         out = {engine: str(ctx.work_dir / f"{case}-{engine}.parquet") for engine in ("duckdb", "pandas")}
-        measured[("duckdb", case)] = _median_run(DUCKDB_RUNS if ctx.goals_apply else 1, folder, ref, dates, out["duckdb"])
+        measured[("duckdb", case)] = _median_run(
+            DUCKDB_RUNS if ctx.goals_apply else 1, folder, ref, dates, out["duckdb"]
+        )
         measured[("pandas", case)] = in_child(pandas_child, folder, ref, dates, out["pandas"])
         agreed += in_child(check_child, out["duckdb"], out["pandas"])
     agreement = f"pandas reference agrees on {agreed:,} values"
@@ -165,7 +167,15 @@ def run(ctx: Context, machine_line: str) -> Result:
         ("pandas", "panel"): "pandas reference, 12-month panel",
     }
     header = [
-        "step", "features", "rows", "load", "to pandas", "load peak", "feature step", "step start", "step peak",
+        "step",
+        "features",
+        "rows",
+        "load",
+        "to pandas",
+        "load peak",
+        "feature step",
+        "step start",
+        "step peak",
         "process peak",
     ]
     rows = [

@@ -125,7 +125,7 @@ def run(ctx: Context, generated: dict, machine_line: str) -> Result:
             "",
             (
                 "Generate the sample portfolio (`features.sample.generate_portfolio`) and write it as Parquet "
-                "(`write_portfolio(..., fmt=\"parquet\")`, into a temporary folder); then read it back and validate it "
+                '(`write_portfolio(..., fmt="parquet")`, into a temporary folder); then read it back and validate it '
                 "with `features.load.load_ledger` (reference date: the day after the ledger). Each step runs in its own "
                 "process; peak memory is that process's `ru_maxrss`."
             ),
@@ -134,13 +134,10 @@ def run(ctx: Context, generated: dict, machine_line: str) -> Result:
             f"- rows: {counts}",
             f"- run: {machine_line}",
             "",
-            markdown_table(
-                ["step", "time", "goal", "", "peak memory", "goal", "", "notes"], rows, right=(1, 4)
-            ),
+            markdown_table(["step", "time", "goal", "", "peak memory", "goal", "", "notes"], rows, right=(1, 4)),
             "",
             verdict(goals, apply),
             "",
         ]
     )
     return Result(NAME, text, markdown, goals)
-

@@ -55,11 +55,18 @@ def measure(table, target: str, shapes=SHAPES, n_estimators: int = 400) -> list[
     for leaves, depth in shapes:
         lgb = base.lightgbm.model_copy(update={"num_leaves": leaves, "max_depth": depth, "n_estimators": n_estimators})
         fit = fit_models(table, base.model_copy(update={"lightgbm": lgb}))
-        rows = fit.split.test.sample(n=min(20_000, len(fit.split.test)), random_state=0, replace=len(fit.split.test) < 20_000)
-        results.append({
-            "num_leaves": leaves, "max_depth": depth, "trees": fit.packaged.booster.num_trees(),
-            "test_auc": fit.metrics["test_auc"], "explain_rows_per_s": explain_rate(fit.packaged, rows),
-        })
+        rows = fit.split.test.sample(
+            n=min(20_000, len(fit.split.test)), random_state=0, replace=len(fit.split.test) < 20_000
+        )
+        results.append(
+            {
+                "num_leaves": leaves,
+                "max_depth": depth,
+                "trees": fit.packaged.booster.num_trees(),
+                "test_auc": fit.metrics["test_auc"],
+                "explain_rows_per_s": explain_rate(fit.packaged, rows),
+            }
+        )
     return results
 
 
@@ -76,8 +83,10 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for target in ("default_12m", "late_payment_90d"):
         for r in measure(table, target):
-            print(f"| {target} | {r['num_leaves']} | {r['max_depth']} | {r['trees']} | {r['test_auc']:.4f} "
-                  f"| {r['explain_rows_per_s']:,.0f} |")
+            print(
+                f"| {target} | {r['num_leaves']} | {r['max_depth']} | {r['trees']} | {r['test_auc']:.4f} "
+                f"| {r['explain_rows_per_s']:,.0f} |"
+            )
 
 
 if __name__ == "__main__":

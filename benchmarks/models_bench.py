@@ -94,10 +94,16 @@ def training_child(features_path: str, uri: str, target: str) -> dict:
     started = time.perf_counter()
     outcome = train_and_register(table, config, uri=uri, source=features_path)
     return {
-        "target": target, "rows": len(table), "features": len(fit.spec.names),
-        "train_rows": len(fit.split.train), "trees": fit.packaged.booster.num_trees(),
-        "test_auc": fit.metrics["test_auc"], "fit_seconds": fit_seconds, "fit_peak": fit_peak,
-        "step_start": meter.start_bytes, "register_seconds": time.perf_counter() - started,
+        "target": target,
+        "rows": len(table),
+        "features": len(fit.spec.names),
+        "train_rows": len(fit.split.train),
+        "trees": fit.packaged.booster.num_trees(),
+        "test_auc": fit.metrics["test_auc"],
+        "fit_seconds": fit_seconds,
+        "fit_peak": fit_peak,
+        "step_start": meter.start_bytes,
+        "register_seconds": time.perf_counter() - started,
         "version": outcome.model.version,
     }
 
@@ -108,10 +114,10 @@ def scoring_child(folder: str, reference_date: dt.date, as_of: dt.date, uri: str
 
     from features.load import load_ledger
     from features.pipeline import LedgerFacts
+    from model.registry import connect
     from serving.batch import run_batch
     from serving.limits import LimitPolicy
     from serving.scoring import load_scoring_models, score_in_chunks, snapshot
-    from model.registry import connect
 
     warnings.filterwarnings("ignore")
     connect(uri)
@@ -141,11 +147,18 @@ def scoring_child(folder: str, reference_date: dt.date, as_of: dt.date, uri: str
     run_batch(ledger, as_of, models, LimitPolicy(), out)
     batch_seconds = time.perf_counter() - started
     return {
-        "customers": scored, "snapshot_seconds": snapshot_seconds, "ledger_facts_seconds": ledger_facts_seconds,
-        "kept_facts_snapshot_seconds": kept_facts_snapshot_seconds, "bare_seconds": bare_seconds,
-        "late_rows": len(late_rows), "late_trees": models.late.model.booster.num_trees(),
-        "late_bare_seconds": late_bare_seconds, "late_explained_seconds": late_explained_seconds,
-        "explained_seconds": explained_seconds, "scoring_seconds": scoring_seconds, "batch_seconds": batch_seconds,
+        "customers": scored,
+        "snapshot_seconds": snapshot_seconds,
+        "ledger_facts_seconds": ledger_facts_seconds,
+        "kept_facts_snapshot_seconds": kept_facts_snapshot_seconds,
+        "bare_seconds": bare_seconds,
+        "late_rows": len(late_rows),
+        "late_trees": models.late.model.booster.num_trees(),
+        "late_bare_seconds": late_bare_seconds,
+        "late_explained_seconds": late_explained_seconds,
+        "explained_seconds": explained_seconds,
+        "scoring_seconds": scoring_seconds,
+        "batch_seconds": batch_seconds,
         "trees": models.default.model.booster.num_trees(),
     }
 
@@ -182,8 +195,12 @@ def load_child(url: str, customer_ids: list[str], as_of: str, requests_total: in
         latencies = []
         for customer in share:
             started = time.perf_counter()
-            response = session.get(f"{url}/v1/customers/{customer}/score", params={"as_of": as_of},
-                                   headers={"X-API-Key": API_KEY}, timeout=30)
+            response = session.get(
+                f"{url}/v1/customers/{customer}/score",
+                params={"as_of": as_of},
+                headers={"X-API-Key": API_KEY},
+                timeout=30,
+            )
             latencies.append((time.perf_counter() - started) * 1000)
             response.raise_for_status()
         return latencies
@@ -195,8 +212,13 @@ def load_child(url: str, customer_ids: list[str], as_of: str, requests_total: in
         latencies = sorted(x for part in pool.map(worker, shares) for x in part)
     elapsed = time.perf_counter() - started
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
-    return {"requests": len(latencies), "p50": pick(0.50), "p90": pick(0.90), "p99": pick(0.99),
-            "throughput": len(latencies) / elapsed}
+    return {
+        "requests": len(latencies),
+        "p50": pick(0.50),
+        "p90": pick(0.90),
+        "p99": pick(0.99),
+        "throughput": len(latencies) / elapsed,
+    }
 
 
 # --- Orchestration -------------------------------------------------------------------------------
@@ -210,13 +232,22 @@ def _free_port() -> int:
 
 def _serve(ctx: Context, uri: str, as_of: dt.date) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "TRADECREDIT_API_KEYS": API_KEY,
-           "TRADECREDIT_LEDGER": str(ctx.ledger_dir), "TRADECREDIT_AUDIT_LOG": str(ctx.work_dir / "audit.jsonl"),
-           "TRADECREDIT_REFERENCE_DATE": ctx.scale.reference_date.isoformat(),
-           "TRADECREDIT_DEFAULT_AS_OF": as_of.isoformat()}
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": uri,
+        "TRADECREDIT_API_KEYS": API_KEY,
+        "TRADECREDIT_LEDGER": str(ctx.ledger_dir),
+        "TRADECREDIT_AUDIT_LOG": str(ctx.work_dir / "audit.jsonl"),
+        "TRADECREDIT_REFERENCE_DATE": ctx.scale.reference_date.isoformat(),
+        "TRADECREDIT_DEFAULT_AS_OF": as_of.isoformat(),
+    }
     log = (ctx.work_dir / "api.log").open("w")
-    process = subprocess.Popen([str(Path(sys.executable).with_name("tradecredit")), "serve", "--port", str(port)],
-                               env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("tradecredit")), "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     import requests
 
@@ -241,26 +272,61 @@ def run_training(ctx: Context, machine_line: str) -> tuple[Result, str]:
     uri = f"sqlite:///{ctx.work_dir / 'mlflow.db'}"
     runs = [in_child(training_child, features_path, uri, target) for target in ("default_12m", "late_payment_90d")]
     goals = [Goal(f"{r['target']}: fit time", r["fit_seconds"], FIT_SECONDS_GOAL, "s") for r in runs]
-    header = ["target", "rows", "features", "train rows", "trees", "test AUC", "fit", "fit peak", "fit + log + register"]
-    rows = [[r["target"], f"{r['rows']:,}", str(r["features"]), f"{r['train_rows']:,}", str(r["trees"]),
-             f"{r['test_auc']:.4f}", fmt(r["fit_seconds"], "s"), fmt(r["fit_peak"], "GB"),
-             fmt(r["register_seconds"], "s")] for r in runs]
+    header = [
+        "target",
+        "rows",
+        "features",
+        "train rows",
+        "trees",
+        "test AUC",
+        "fit",
+        "fit peak",
+        "fit + log + register",
+    ]
+    rows = [
+        [
+            r["target"],
+            f"{r['rows']:,}",
+            str(r["features"]),
+            f"{r['train_rows']:,}",
+            str(r["trees"]),
+            f"{r['test_auc']:.4f}",
+            fmt(r["fit_seconds"], "s"),
+            fmt(r["fit_peak"], "GB"),
+            fmt(r["register_seconds"], "s"),
+        ]
+        for r in runs
+    ]
     goal_rows = [[g.what, g.target, fmt(g.measured, g.unit), g.status(ctx.goals_apply)] for g in goals]
-    text = "\n".join([f"training: labelled panel of {built['rows']:,} rows built in {fmt(built['seconds'], 's')}",
-                      text_table(header, rows), "", text_table(["goal", "target", "measured", ""], goal_rows)])
-    markdown = "\n".join([
-        "## training", "",
-        "`training.fit_all.fit_models` with the default configuration (LightGBM with early stopping and monotone "
-        "constraints, Platt calibration, the scorecard challenger, evaluation of all three, a SHAP sample), on a "
-        "labelled 12-month panel of the benchmark ledger (the month-ends of its second year), split by customer; "
-        "then the same run with MLflow logging and registration (`train_and_register`, SQLite store). **fit peak** "
-        "is the peak resident memory during the fit, the feature table included.", "",
-        f"- scale: {ctx.scale.describe()}; panel of {built['rows']:,} rows x {built['columns']} columns",
-        f"- run: {machine_line}", "",
-        markdown_table(header, rows, right=(1, 2, 3, 4, 5, 6, 7, 8)), "",
-        markdown_table(["goal", "target", "measured", ""], goal_rows, right=(2,)), "",
-        verdict(goals, ctx.goals_apply), "",
-    ])
+    text = "\n".join(
+        [
+            f"training: labelled panel of {built['rows']:,} rows built in {fmt(built['seconds'], 's')}",
+            text_table(header, rows),
+            "",
+            text_table(["goal", "target", "measured", ""], goal_rows),
+        ]
+    )
+    markdown = "\n".join(
+        [
+            "## training",
+            "",
+            "`training.fit_all.fit_models` with the default configuration (LightGBM with early stopping and monotone "
+            "constraints, Platt calibration, the scorecard challenger, evaluation of all three, a SHAP sample), on a "
+            "labelled 12-month panel of the benchmark ledger (the month-ends of its second year), split by customer; "
+            "then the same run with MLflow logging and registration (`train_and_register`, SQLite store). **fit peak** "
+            "is the peak resident memory during the fit, the feature table included.",
+            "",
+            f"- scale: {ctx.scale.describe()}; panel of {built['rows']:,} rows x {built['columns']} columns",
+            f"- run: {machine_line}",
+            "",
+            markdown_table(header, rows, right=(1, 2, 3, 4, 5, 6, 7, 8)),
+            "",
+            markdown_table(["goal", "target", "measured", ""], goal_rows, right=(2,)),
+            "",
+            verdict(goals, ctx.goals_apply),
+            "",
+        ]
+    )
     return Result("training", text, markdown, goals), uri
 
 
@@ -288,44 +354,78 @@ def run_serving(ctx: Context, machine_line: str, uri: str) -> Result:
     ]
     rows = [
         ["snapshot features (one as-of date)", fmt(scoring["snapshot_seconds"], "s"), ""],
-        ["API: the ledger's own facts, built once (document settlement)", fmt(scoring["ledger_facts_seconds"], "s"), ""],
+        [
+            "API: the ledger's own facts, built once (document settlement)",
+            fmt(scoring["ledger_facts_seconds"], "s"),
+            "",
+        ],
         ["API: snapshot of another date on those facts", fmt(scoring["kept_facts_snapshot_seconds"], "s"), ""],
-        ["bare pred_contrib (default model)", fmt(scoring["bare_seconds"], "s"),
-         f"{scoring['customers'] / scoring['bare_seconds']:,.0f} rows/s"],
-        ["default model with reasons: PD, grade, 5 reasons x 2 languages", fmt(scoring["explained_seconds"], "s"),
-         f"{scoring['customers'] / scoring['explained_seconds']:,.0f} rows/s"],
-        [f"late-payment model ({scoring['late_trees']} trees), {scoring['late_rows']:,} rows: bare pred_contrib",
-         fmt(scoring["late_bare_seconds"], "s"), f"{scoring['late_rows'] / scoring['late_bare_seconds']:,.0f} rows/s"],
-        ["the same rows with PD, grade, 5 reasons x 2 languages", fmt(scoring["late_explained_seconds"], "s"),
-         f"{scoring['late_explained_seconds'] / scoring['late_bare_seconds']:.2f}x its bare pred_contrib"],
-        ["scoring core: both models, reasons, limit advice", fmt(scoring["scoring_seconds"], "s"),
-         f"{scoring['customers'] / scoring['scoring_seconds']:,.0f} rows/s"],
+        [
+            "bare pred_contrib (default model)",
+            fmt(scoring["bare_seconds"], "s"),
+            f"{scoring['customers'] / scoring['bare_seconds']:,.0f} rows/s",
+        ],
+        [
+            "default model with reasons: PD, grade, 5 reasons x 2 languages",
+            fmt(scoring["explained_seconds"], "s"),
+            f"{scoring['customers'] / scoring['explained_seconds']:,.0f} rows/s",
+        ],
+        [
+            f"late-payment model ({scoring['late_trees']} trees), {scoring['late_rows']:,} rows: bare pred_contrib",
+            fmt(scoring["late_bare_seconds"], "s"),
+            f"{scoring['late_rows'] / scoring['late_bare_seconds']:,.0f} rows/s",
+        ],
+        [
+            "the same rows with PD, grade, 5 reasons x 2 languages",
+            fmt(scoring["late_explained_seconds"], "s"),
+            f"{scoring['late_explained_seconds'] / scoring['late_bare_seconds']:.2f}x its bare pred_contrib",
+        ],
+        [
+            "scoring core: both models, reasons, limit advice",
+            fmt(scoring["scoring_seconds"], "s"),
+            f"{scoring['customers'] / scoring['scoring_seconds']:,.0f} rows/s",
+        ],
         ["batch end to end (snapshot, scoring, Parquet, manifest)", fmt(scoring["batch_seconds"], "s"), ""],
-        [f"API, {latency['requests']} requests from {API_CLIENTS} clients", f"p50 {latency['p50']:.1f} ms",
-         f"p90 {latency['p90']:.1f} ms, p99 {latency['p99']:.1f} ms, {latency['throughput']:.0f} req/s"],
+        [
+            f"API, {latency['requests']} requests from {API_CLIENTS} clients",
+            f"p50 {latency['p50']:.1f} ms",
+            f"p90 {latency['p90']:.1f} ms, p99 {latency['p99']:.1f} ms, {latency['throughput']:.0f} req/s",
+        ],
     ]
     goal_rows = [[g.what, g.target, f"{g.measured:.2f}", g.status(ctx.goals_apply)] for g in goals]
-    text = "\n".join([f"serving: {scoring['customers']:,} customers at {as_of}, {scoring['trees']} trees",
-                      text_table(["step", "time", "rate"], rows), "",
-                      text_table(["goal", "target", "measured", ""], goal_rows)])
-    markdown = "\n".join([
-        "## serving", "",
-        "With the models registered by the training benchmark, on every customer of the ledger at its last day: the "
-        "default model scoring with reasons (`PackagedModel.predict`: PD, grade, five reasons with English and "
-        "Chinese sentences) against the bare `pred_contrib` call of the same model on the same rows (the ratio is "
-        f"the figure; each timed {RATIO_RUNS} times, alternately, medians compared); what a new as-of date costs "
-        "the API, which keeps the ledger's own facts (`LedgerFacts`) after its first date; the scoring core "
-        "(`score_in_chunks`: both models, reasons, limit advice); the whole batch "
-        "(snapshot, scoring, Parquet, manifest); and the REST API (`tradecredit serve`, one uvicorn worker) under 8 concurrent "
-        "clients in a separate process, each request one customer with reasons (`GET /v1/customers/{id}/score`). The API "
-        "scores the whole portfolio once per as-of date (at start for its default date) and serves each request "
-        "from that, so the latency is lookup, audit and JSON, not TreeSHAP.", "",
-        f"- scale: {ctx.scale.describe()}; {scoring['customers']:,} customers scored; default model "
-        f"{scoring['trees']} trees",
-        f"- run: {machine_line}", "",
-        markdown_table(["step", "time", "rate"], rows, right=(1,)), "",
-        markdown_table(["goal", "target", "measured", ""], goal_rows, right=(2,)), "",
-        verdict(goals, ctx.goals_apply), "",
-    ])
+    text = "\n".join(
+        [
+            f"serving: {scoring['customers']:,} customers at {as_of}, {scoring['trees']} trees",
+            text_table(["step", "time", "rate"], rows),
+            "",
+            text_table(["goal", "target", "measured", ""], goal_rows),
+        ]
+    )
+    markdown = "\n".join(
+        [
+            "## serving",
+            "",
+            "With the models registered by the training benchmark, on every customer of the ledger at its last day: the "
+            "default model scoring with reasons (`PackagedModel.predict`: PD, grade, five reasons with English and "
+            "Chinese sentences) against the bare `pred_contrib` call of the same model on the same rows (the ratio is "
+            f"the figure; each timed {RATIO_RUNS} times, alternately, medians compared); what a new as-of date costs "
+            "the API, which keeps the ledger's own facts (`LedgerFacts`) after its first date; the scoring core "
+            "(`score_in_chunks`: both models, reasons, limit advice); the whole batch "
+            "(snapshot, scoring, Parquet, manifest); and the REST API (`tradecredit serve`, one uvicorn worker) under 8 concurrent "
+            "clients in a separate process, each request one customer with reasons (`GET /v1/customers/{id}/score`). The API "
+            "scores the whole portfolio once per as-of date (at start for its default date) and serves each request "
+            "from that, so the latency is lookup, audit and JSON, not TreeSHAP.",
+            "",
+            f"- scale: {ctx.scale.describe()}; {scoring['customers']:,} customers scored; default model "
+            f"{scoring['trees']} trees",
+            f"- run: {machine_line}",
+            "",
+            markdown_table(["step", "time", "rate"], rows, right=(1,)),
+            "",
+            markdown_table(["goal", "target", "measured", ""], goal_rows, right=(2,)),
+            "",
+            verdict(goals, ctx.goals_apply),
+            "",
+        ]
+    )
     return Result("serving", text, markdown, goals)
-

@@ -62,10 +62,7 @@ ZERO_WHEN_NONE = (
 
 def ledger_frames(ledger: Ledger) -> dict[str, pd.DataFrame]:
     """Return the tables the reference needs as DataFrames, dates as datetime64."""
-    return {
-        name: ledger.tables[name].to_pandas(date_as_object=False)
-        for name in ("customers", "invoices", "payments")
-    }
+    return {name: ledger.tables[name].to_pandas(date_as_object=False) for name in ("customers", "invoices", "payments")}
 
 
 def pandas_features(frames: dict[str, pd.DataFrame], as_of_dates: Sequence[dt.date]) -> pd.DataFrame:
@@ -79,10 +76,7 @@ def pandas_features(frames: dict[str, pd.DataFrame], as_of_dates: Sequence[dt.da
     first_document = documents.groupby("customer_id", as_index=False)["invoice_date"].min()
     first_document = first_document.rename(columns={"invoice_date": "first_invoice_date"})
     customers = first_document.merge(customers, on="customer_id", how="left")
-    parts = [
-        _features_at(documents, payments, customers, pd.Timestamp(as_of))
-        for as_of in sorted(set(as_of_dates))
-    ]
+    parts = [_features_at(documents, payments, customers, pd.Timestamp(as_of)) for as_of in sorted(set(as_of_dates))]
     return pd.concat(parts, ignore_index=True)
 
 
@@ -101,7 +95,9 @@ def _documents(invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     return documents.drop(columns="document_type")
 
 
-def _features_at(documents: pd.DataFrame, payments: pd.DataFrame, customers: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+def _features_at(
+    documents: pd.DataFrame, payments: pd.DataFrame, customers: pd.DataFrame, as_of: pd.Timestamp
+) -> pd.DataFrame:
     population = customers[customers["first_invoice_date"] <= as_of].copy()
     population["as_of_date"] = as_of
 
@@ -135,10 +131,14 @@ def _features_at(documents: pd.DataFrame, payments: pd.DataFrame, customers: pd.
         & ~documents["is_credit_note"]
     ]
     recent = issued["invoice_date"] > as_of - pd.Timedelta(days=90)
-    volume = issued.assign(recent_amount=issued["amount"].where(recent), recent=recent).groupby("customer_id").agg(
-        invoice_count_90d=("recent", "sum"),
-        invoice_amount_90d=("recent_amount", "sum"),
-        invoice_amount_365d=("amount", "sum"),
+    volume = (
+        issued.assign(recent_amount=issued["amount"].where(recent), recent=recent)
+        .groupby("customer_id")
+        .agg(
+            invoice_count_90d=("recent", "sum"),
+            invoice_amount_90d=("recent_amount", "sum"),
+            invoice_amount_365d=("amount", "sum"),
+        )
     )
 
     # Timeliness: invoices settled in the last 365 days, days late clipped at 0.
@@ -154,7 +154,9 @@ def _features_at(documents: pd.DataFrame, payments: pd.DataFrame, customers: pd.
         .agg(avg_days_late_365d=("days_late", "mean"), share_paid_over_30d_late_365d=("over_30", "mean"))
     )
 
-    last_payment = known_payments[~known_payments["is_credit_note"].astype(bool)].groupby("customer_id")["payment_date"].max()
+    last_payment = (
+        known_payments[~known_payments["is_credit_note"].astype(bool)].groupby("customer_id")["payment_date"].max()
+    )
 
     table = population.merge(exposure, left_on="customer_id", right_index=True, how="left")
     table = table.merge(volume, left_on="customer_id", right_index=True, how="left")
@@ -174,9 +176,7 @@ def compare(duckdb_table: pd.DataFrame, pandas_table: pd.DataFrame, rtol: float 
     left = _keyed(duckdb_table)
     right = _keyed(pandas_table)
     if not left[list(KEYS)].equals(right[list(KEYS)]):
-        raise AssertionError(
-            f"different rows: DuckDB has {len(left):,} (customer, as-of) rows, pandas {len(right):,}"
-        )
+        raise AssertionError(f"different rows: DuckDB has {len(left):,} (customer, as-of) rows, pandas {len(right):,}")
     problems = []
     for name in FEATURES:
         a = left[name].to_numpy(dtype=float, na_value=np.nan)

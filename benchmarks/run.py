@@ -32,10 +32,19 @@ BENCHMARKS = ("ledger", "features", "training", "serving")
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="+", choices=BENCHMARKS, metavar="NAME",
-                        help=f"run only these benchmarks ({', '.join(BENCHMARKS)}); default: all")
-    parser.add_argument("--scale", choices=sorted(SCALES), default="full",
-                        help="full: 100,000 customers, ~10 M invoices (default); small: 3,000 customers, a smoke run")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=BENCHMARKS,
+        metavar="NAME",
+        help=f"run only these benchmarks ({', '.join(BENCHMARKS)}); default: all",
+    )
+    parser.add_argument(
+        "--scale",
+        choices=sorted(SCALES),
+        default="full",
+        help="full: 100,000 customers, ~10 M invoices (default); small: 3,000 customers, a smoke run",
+    )
     parser.add_argument("--write-docs", action="store_true", help=f"rewrite the matching sections of {DOCS_PAGE}")
     return parser.parse_args(argv)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 # `features.facts` builds; a feature on a fact is one aggregate over it. `derived` features combine
 # other features of the same row; `customer` features read the customer table.
 FACTS = ("open_documents", "issued_365d", "settled_365d", "payments_365d", "disputes_365d", "events_365d", "history")
-SOURCES = FACTS + ("customer", "derived")
+SOURCES = (*FACTS, "customer", "derived")
 
 RISKIER_WHEN_HIGHER = 1
 SAFER_WHEN_HIGHER = -1

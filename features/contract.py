@@ -94,7 +94,9 @@ CUSTOMERS = Table(
             "VARCHAR",
             False,
             "ISO 3166-1 alpha-2 country code.",
-            checks=((r"regexp_full_match({col}, '[A-Z]{{2}}')", "must be an ISO 3166 alpha-2 code (two capital letters)"),),
+            checks=(
+                (r"regexp_full_match({col}, '[A-Z]{{2}}')", "must be an ISO 3166 alpha-2 code (two capital letters)"),
+            ),
         ),
         Column("industry", "VARCHAR", False, "Industry or sector label."),
         Column("onboarding_date", "DATE", False, "Date the customer relationship started."),
@@ -130,7 +132,13 @@ INVOICES = Table(
         _id("customer_id", "The customer billed."),
         Column("invoice_date", "DATE", True, "Document date."),
         Column("due_date", "DATE", True, "Net due date (invoice date + terms)."),
-        Column("amount", "DOUBLE", True, "Gross amount, always positive; the document type gives the sign.", checks=_POSITIVE),
+        Column(
+            "amount",
+            "DOUBLE",
+            True,
+            "Gross amount, always positive; the document type gives the sign.",
+            checks=_POSITIVE,
+        ),
         Column(
             "document_type",
             "VARCHAR",

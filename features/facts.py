@@ -253,8 +253,13 @@ SELECT customer_key, payment_date, payment_count, amount FROM multi_day_payments
 # to BIGINT, amounts to AMOUNT), which halves the buckets and the windows table. Days late times amount
 # may outgrow AMOUNT and keeps the wide type.
 AMOUNT = "DECIMAL(18, 2)"
-_TOTAL_TYPES = {"invoice_amount": AMOUNT, "credit_note_amount": AMOUNT, "settled_amount": AMOUNT,
-                "payment_amount": AMOUNT, "late_amount": "DECIMAL(38, 2)"}
+_TOTAL_TYPES = {
+    "invoice_amount": AMOUNT,
+    "credit_note_amount": AMOUNT,
+    "settled_amount": AMOUNT,
+    "payment_amount": AMOUNT,
+    "late_amount": "DECIMAL(38, 2)",
+}
 
 
 def _total(column: str, expression: str) -> str:
@@ -315,8 +320,11 @@ ORDER BY e.customer_key, w.end_cut
 
 def _year_and_90d(*columns: str) -> str:
     """Return the select list adding bucket `columns` up over the year (`<c>_365d`) and its last 90 days (`<c>_90d`)."""
-    return ",\n".join(f"{_total(c, f'coalesce(sum(b.{c}), 0)')} AS {c}_365d, "
-                       f"{_total(c, f'coalesce(sum(b.{c}) FILTER (WHERE s.in_90d), 0)')} AS {c}_90d" for c in columns)
+    return ",\n".join(
+        f"{_total(c, f'coalesce(sum(b.{c}), 0)')} AS {c}_365d, "
+        f"{_total(c, f'coalesce(sum(b.{c}) FILTER (WHERE s.in_90d), 0)')} AS {c}_90d"
+        for c in columns
+    )
 
 
 def _year(*columns: str) -> str:
@@ -345,9 +353,17 @@ FROM (
 )
 """
 
-_SETTLED_365 = ["late_count", "early_count", "late_amount", "settled_amount", "days_after_due",
-                "days_after_due_squared", "days_to_pay", "instalment_count",
-                *[f"over_{v}d_late_count" for v in range(1, LATE_THRESHOLDS)]]
+_SETTLED_365 = [
+    "late_count",
+    "early_count",
+    "late_amount",
+    "settled_amount",
+    "days_after_due",
+    "days_after_due_squared",
+    "days_to_pay",
+    "instalment_count",
+    *[f"over_{v}d_late_count" for v in range(1, LATE_THRESHOLDS)],
+]
 
 
 def _ranked(k: str, top: str) -> str:
@@ -399,7 +415,7 @@ WITH sums AS (
     FROM tail WHERE rank_from_top IN (k_low, k_high)
     GROUP BY customer_key, as_of_date
 ), percentile AS (
-    SELECT t.*, {_ranked('p.k_low', 'r.top_low')} AS low, {_ranked('p.k_high', 'r.top_high')} AS high
+    SELECT t.*, {_ranked("p.k_low", "r.top_low")} AS low, {_ranked("p.k_high", "r.top_high")} AS high
     FROM sums t
     JOIN positions p ON p.customer_key = t.customer_key AND p.as_of_date = t.as_of_date
     LEFT JOIN ranked r ON r.customer_key = t.customer_key AND r.as_of_date = t.as_of_date
@@ -504,16 +520,35 @@ def _keyed_view(name: str, columns: str) -> str:
     return f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT customer_key, as_of_date, {columns} FROM {KEYED_TABLE}"
 
 
-ISSUED = _keyed_view("issued_365d", "invoice_count_365d, invoice_count_90d, invoice_amount_365d, invoice_amount_90d, "
-                     "invoice_amount_prior_275d, credit_note_amount_365d, max_invoice_amount_365d, active_months_365d, "
-                     "terms_days_365d")
-SETTLED = _keyed_view("settled_365d", ", ".join(
-    ["settled_count_365d", "settled_count_90d", "settled_count_prior_275d", "days_late_365d", "days_late_90d",
-     "days_late_prior_275d", "over_30d_late_count_365d", "over_30d_late_count_90d",
-     *[f"{c}_365d" for c in _SETTLED_365], "max_days_late_365d", "p90_days_late_365d"]))
+ISSUED = _keyed_view(
+    "issued_365d",
+    "invoice_count_365d, invoice_count_90d, invoice_amount_365d, invoice_amount_90d, "
+    "invoice_amount_prior_275d, credit_note_amount_365d, max_invoice_amount_365d, active_months_365d, "
+    "terms_days_365d",
+)
+SETTLED = _keyed_view(
+    "settled_365d",
+    ", ".join(
+        [
+            "settled_count_365d",
+            "settled_count_90d",
+            "settled_count_prior_275d",
+            "days_late_365d",
+            "days_late_90d",
+            "days_late_prior_275d",
+            "over_30d_late_count_365d",
+            "over_30d_late_count_90d",
+            *[f"{c}_365d" for c in _SETTLED_365],
+            "max_days_late_365d",
+            "p90_days_late_365d",
+        ]
+    ),
+)
 PAYMENTS = _keyed_view("payments_365d", "payment_count_365d, payment_count_90d, payment_amount_90d")
-HISTORY = _keyed_view("history", "last_payment_date, last_invoice_date, max_days_late_ever, settled_count_ever, "
-                      "settled_over_30d_late_count_ever")
+HISTORY = _keyed_view(
+    "history",
+    "last_payment_date, last_invoice_date, max_days_late_ever, settled_count_ever, settled_over_30d_late_count_ever",
+)
 
 # Relations with at most one row per customer and as-of date: features on them are row expressions.
 # (Each is a view over `windows`, which the feature query reads as its population.)
@@ -530,7 +565,18 @@ SPENT_AFTER_ROW_FACTS = ("documents", "multi_day_payments", "population")
 LEDGER_FACT_STATEMENTS = (CUSTOMER_KEYS, DOCUMENTS, MULTI_DAY_PAYMENTS, PAYMENT_EVENTS)
 # What depends on the as-of dates (the table `as_of_dates`).
 DATED_FACT_STATEMENTS = (
-    POPULATION, AS_OF_DAYS, OPEN_DOCUMENTS, DISPUTES, EVENTS, WINDOW_CUTS, WINDOW_DAYS, WINDOW_SPANS, *WINDOWS,
-    ISSUED, SETTLED, PAYMENTS, HISTORY,
+    POPULATION,
+    AS_OF_DAYS,
+    OPEN_DOCUMENTS,
+    DISPUTES,
+    EVENTS,
+    WINDOW_CUTS,
+    WINDOW_DAYS,
+    WINDOW_SPANS,
+    *WINDOWS,
+    ISSUED,
+    SETTLED,
+    PAYMENTS,
+    HISTORY,
 )
 FACT_STATEMENTS = LEDGER_FACT_STATEMENTS + DATED_FACT_STATEMENTS

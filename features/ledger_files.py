@@ -44,7 +44,9 @@ def write_table(table: pa.Table, target: Path, fmt: str) -> None:
             pq.write_table(table, tmp)
 
 
-def write_tables(tables: Mapping[str, pd.DataFrame | pa.Table], out_dir: str | os.PathLike, fmt: str = "csv") -> dict[str, int]:
+def write_tables(
+    tables: Mapping[str, pd.DataFrame | pa.Table], out_dir: str | os.PathLike, fmt: str = "csv"
+) -> dict[str, int]:
     """Write each table to `out_dir/<name>.<fmt>` atomically; return the rows written per table.
 
     CSV dates are ISO `YYYY-MM-DD` and missing values empty; Parquet dates are DATE (date32). Once every

@@ -30,7 +30,8 @@ def month_ends(start: dt.date, end: dt.date) -> list[dt.date]:
     """Return the last day of every month whose end falls in [start, end]."""
     if end < start:
         raise ValueError(f"monthly range ends ({end}) before it starts ({start})")
-    dates, year, month = [], start.year, start.month
+    dates: list[dt.date] = []
+    year, month = start.year, start.month
     while True:
         last = dt.date(year, month, calendar.monthrange(year, month)[1])
         if last > end:
@@ -50,7 +51,9 @@ def release_cached_blocks(con: duckdb.DuckDBPyConnection) -> None:
     (in_use,) = con.sql("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchall()[0]
     # The limit reads back rounded down ("18.8 GiB"): set back as read, it would sink a little with
     # every release. The first reading is kept with the connection and set back every time.
-    (limit,) = con.sql(f"SELECT coalesce(getvariable('{_LIMIT_VARIABLE}'), current_setting('memory_limit'))").fetchall()[0]
+    (limit,) = con.sql(
+        f"SELECT coalesce(getvariable('{_LIMIT_VARIABLE}'), current_setting('memory_limit'))"
+    ).fetchall()[0]
     con.execute(f"SET VARIABLE {_LIMIT_VARIABLE} = '{limit}'")
     try:
         con.execute(f"SET memory_limit = '{int(in_use) + _SPARE_BYTES}B'")
@@ -193,8 +196,10 @@ def build_feature_table(
         raise ValueError("the prepared ledger facts belong to another ledger")
     own = facts is None
     if own:
-        report(f"settling {ledger['invoices'].num_rows:,} invoices and credit notes "
-               f"with {ledger['payments'].num_rows:,} payments")
+        report(
+            f"settling {ledger['invoices'].num_rows:,} invoices and credit notes "
+            f"with {ledger['payments'].num_rows:,} payments"
+        )
     facts = facts or LedgerFacts(ledger)
     try:
         report(f"building point-in-time facts for {as_of_dates_words(len(set(as_of_dates)))}")
@@ -290,8 +295,12 @@ _KEYED_PART = "keyed_features"
 
 def row_fact_features(features: list[Feature]) -> dict[str, list[Feature]]:
     """Return the features on each row fact (several rows per customer and as-of date), by fact."""
-    return {fact: on_fact for fact in FACTS if fact not in KEYED_FACTS
-            if (on_fact := [f for f in features if f.source == fact])}
+    return {
+        fact: on_fact
+        for fact in FACTS
+        if fact not in KEYED_FACTS
+        if (on_fact := [f for f in features if f.source == fact])
+    }
 
 
 def row_fact_query(relation: str, on_relation: list[Feature]) -> str:
@@ -332,7 +341,9 @@ def rest_feature_query(features: list[Feature], extras: Sequence[str] = ()) -> s
     base_columns = [f"p.{_typed(f.name)} AS {f.name}" for f in _keyed_inputs(features)]
     for relation, on_relation in row_fact_features(features).items():
         table = _aggregated(relation)
-        joins.append(f"LEFT JOIN {table} ON {table}.customer_key = p.customer_key AND {table}.as_of_date = p.as_of_date")
+        joins.append(
+            f"LEFT JOIN {table} ON {table}.customer_key = p.customer_key AND {table}.as_of_date = p.as_of_date"
+        )
         base_columns += [_filled(f, f"{table}.{f.name}") for f in on_relation]
     base_columns += [f"{f.sql} AS {f.name}" for f in features if f.source == "customer"]
     base_columns += [f'c."{name}" AS "{name}"' for name in extras]

@@ -64,9 +64,36 @@ COUNTRIES = (
     ("US", 0.06, 0.00, ("Inc.", "LLC", "Corp.")),
 )
 NAME_WORDS = (
-    "Alpen", "Nord", "Sud", "Rhein", "Atlas", "Orion", "Delta", "Vector", "Nova", "Global",
-    "Euro", "Prime", "Apex", "Blue", "Green", "Silver", "Golden", "Baltic", "Iberia", "Helvetia",
-    "Summit", "Crown", "Pioneer", "Unity", "Meridian", "Falcon", "Lumen", "Terra", "Aqua", "Metro",
+    "Alpen",
+    "Nord",
+    "Sud",
+    "Rhein",
+    "Atlas",
+    "Orion",
+    "Delta",
+    "Vector",
+    "Nova",
+    "Global",
+    "Euro",
+    "Prime",
+    "Apex",
+    "Blue",
+    "Green",
+    "Silver",
+    "Golden",
+    "Baltic",
+    "Iberia",
+    "Helvetia",
+    "Summit",
+    "Crown",
+    "Pioneer",
+    "Unity",
+    "Meridian",
+    "Falcon",
+    "Lumen",
+    "Terra",
+    "Aqua",
+    "Metro",
 )
 INDUSTRY_WORDS = {
     "manufacturing": ("Industries", "Werke", "Fabrication", "Components", "Machinery", "Metals"),
@@ -182,7 +209,6 @@ def _dates(days: np.ndarray) -> np.ndarray:
     return out
 
 
-
 def _weekday(days: np.ndarray) -> np.ndarray:
     return (days + 3) % 7  # 1970-01-01 was a Thursday: Monday is 0
 
@@ -280,7 +306,7 @@ def _distress_pd_by_age(max_age: int) -> np.ndarray:
 
 def _default_within(months: int) -> float:
     """P(the default comes at most `months` months after distress began | it ends in default)."""
-    return float((DEFAULT_AFTER <= months).mean())
+    return float((months >= DEFAULT_AFTER).mean())
 
 
 def generate_portfolio(config: SampleConfig, progress: Callable[[str], None] | None = None) -> dict[str, pd.DataFrame]:
@@ -445,8 +471,18 @@ def _customers(config: SampleConfig, months: _Months, world: np.random.Generator
     idio_sd = IDIO_SIGMA / np.sqrt(1 - IDIO_PHI**2)
     x = idio_sd * world.standard_normal(n)
     return _Customers(
-        industry=industry, country=country, size_z=size_z, revenue=revenue, purchases=purchases, terms=terms,
-        is_new=is_new, onboarding=onboarding, onboard_month=onboard_month, first_day=first_day, base=base, idio=x,
+        industry=industry,
+        country=country,
+        size_z=size_z,
+        revenue=revenue,
+        purchases=purchases,
+        terms=terms,
+        is_new=is_new,
+        onboarding=onboarding,
+        onboard_month=onboard_month,
+        first_day=first_day,
+        base=base,
+        idio=x,
     )
 
 
@@ -458,7 +494,11 @@ def _hazard_season() -> np.ndarray:
 
 
 def _initial_distress(
-    customers: _Customers, months: _Months, hazard_season: np.ndarray, world: np.random.Generator, rng: np.random.Generator
+    customers: _Customers,
+    months: _Months,
+    hazard_season: np.ndarray,
+    world: np.random.Generator,
+    rng: np.random.Generator,
 ) -> _DistressStart:
     """Return the distress state at the ledger start, for every customer."""
     # Customers already on the books start in the stationary mix of healthy and distressed states.
@@ -531,7 +571,9 @@ def _risk_process(
         pd_now = np.where(distressed, distress_pd[np.clip(m - entry, 0, distress_pd.size - 1)], 0.0)
         survive = np.ones(n)
         for k in range(int(DEFAULT_AFTER.min()) + 1):  # a later entry into distress cannot default in time
-            var = IDIO_SIGMA**2 * (1 - IDIO_PHI ** (2 * k)) / (1 - IDIO_PHI**2) + k * (macro_sigma[industry] ** 2 + COMMON_SIGMA**2)
+            var = IDIO_SIGMA**2 * (1 - IDIO_PHI ** (2 * k)) / (1 - IDIO_PHI**2) + k * (
+                macro_sigma[industry] ** 2 + COMMON_SIGMA**2
+            )
             expected_risk = r_now - (1 - IDIO_PHI**k) * x
             future_season = hazard_season[industry, (months.moy[m] + k) % 12]
             h = np.minimum(np.exp(HAZARD_BASE + expected_risk + future_season + var / 2), HAZARD_CAP)
@@ -573,8 +615,12 @@ def _risk_process(
     default_day = np.where(in_ledger, np.maximum(default_day, customers.first_day), _NEVER)
     default_day = np.where(default_day < months.end_day, default_day, _NEVER)
     return _Hidden(
-        risk=risk, onset_of=onset_of, recovery_of=recovery_of, pd12=pd12,
-        default_month=default_month, default_day=default_day,
+        risk=risk,
+        onset_of=onset_of,
+        recovery_of=recovery_of,
+        pd12=pd12,
+        default_month=default_month,
+        default_day=default_day,
         event_customer=np.concatenate(event_customer),
         event_day=np.concatenate(event_day),
         event_kind=np.concatenate(event_kind),
@@ -618,7 +664,9 @@ def _invoices(customers: _Customers, hidden: _Hidden, months: _Months, rng: np.r
     inv_cust, inv_month, inv_day, dis_inv = inv_cust[keep], inv_month[keep], inv_day[keep], dis_inv[keep]
     del keep, inv_cell
     n_inv = inv_cust.size
-    amount = mean_amount[inv_cust] * np.exp(INVOICE_AMOUNT_SIGMA * rng.standard_normal(n_inv) - INVOICE_AMOUNT_SIGMA**2 / 2)
+    amount = mean_amount[inv_cust] * np.exp(
+        INVOICE_AMOUNT_SIGMA * rng.standard_normal(n_inv) - INVOICE_AMOUNT_SIGMA**2 / 2
+    )
     amount *= np.where(dis_inv, 1 - ORDER_SHRINK, 1.0)
     del dis_inv
     is_credit_note = rng.random(n_inv) < P_CREDIT_NOTE
@@ -709,7 +757,9 @@ def _payments(
     inv_cust, inv_day, cents, is_credit_note = docs.cust, docs.day, docs.cents, docs.is_credit_note
     n, n_inv, default_day = hidden.risk.shape[0], inv_cust.size, hidden.default_day
     # Instalments: partial payers pay in 2-3 parts, the first on the payment day.
-    partial = rng.random(n_inv) < P_PARTIAL + P_PARTIAL_DISTRESS * timing.distressed + 0.02 * np.clip(timing.risk_due, 0, 5)
+    partial = rng.random(n_inv) < P_PARTIAL + P_PARTIAL_DISTRESS * timing.distressed + 0.02 * np.clip(
+        timing.risk_due, 0, 5
+    )
     parts = np.where(partial, np.where(rng.random(n_inv) < 0.6, 2, 3), 1)
     del partial
     payable = np.flatnonzero(~is_credit_note)
@@ -871,8 +921,12 @@ def _customer_table(
     suffix_count = np.array([len(cty[3]) for cty in COUNTRIES])
     name = pc.binary_join_element_wise(
         words.take(pa.array(rng.integers(0, len(NAME_WORDS), n))),
-        flat_ind_words.take(pa.array(ind_word_start[c.industry] + (rng.random(n) * ind_word_count[c.industry]).astype(np.int64))),
-        flat_suffixes.take(pa.array(suffix_start[c.country] + (rng.random(n) * suffix_count[c.country]).astype(np.int64))),
+        flat_ind_words.take(
+            pa.array(ind_word_start[c.industry] + (rng.random(n) * ind_word_count[c.industry]).astype(np.int64))
+        ),
+        flat_suffixes.take(
+            pa.array(suffix_start[c.country] + (rng.random(n) * suffix_count[c.country]).astype(np.int64))
+        ),
         " ",
     )
     return pd.DataFrame(
@@ -884,7 +938,7 @@ def _customer_table(
             "onboarding_date": _dates(c.onboarding),
             "credit_limit": credit_limit,
             "payment_terms_days": c.terms.astype(np.int32),
-            "external_rating": _take(pa.array(list(RATINGS) + ["NR"]), rating),
+            "external_rating": _take(pa.array([*list(RATINGS), "NR"]), rating),
             "annual_revenue": c.revenue,
             "insured_limit": insured_limit,
         }
@@ -1017,7 +1071,9 @@ def portfolio_rates(tables: dict[str, pd.DataFrame], end: dt.date | None = None)
 
     is_invoice = invoices["document_type"].to_numpy() == "invoice"
     inv = invoices.loc[is_invoice, ["invoice_id", "due_date", "amount"]]
-    paid = payments.groupby("invoice_id").agg(paid=("amount", "sum"), last=("payment_date", "max"), n=("amount", "size"))
+    paid = payments.groupby("invoice_id").agg(
+        paid=("amount", "sum"), last=("payment_date", "max"), n=("amount", "size")
+    )
     inv = inv.join(paid, on="invoice_id")
     settled = (inv["paid"].fillna(0) >= inv["amount"] - 0.01).to_numpy()
     last = _days(inv["last"])

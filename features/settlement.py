@@ -60,8 +60,12 @@ def settle_documents(con: duckdb.DuckDBPyConnection, invoices: pa.Table, payment
         del payment_keys, payment_days, payment_cents  # 0.16 GB for 10M payments, not needed any more
         order = sorting.result()
         ledger_order = {
-            "invoice_row": keys, "customer_key": customers, "invoice_date": _numbers(invoices.column("invoice_date")),
-            "due_date": _numbers(invoices.column("due_date")), "amount": document_cents, "is_credit_note": is_credit_note,
+            "invoice_row": keys,
+            "customer_key": customers,
+            "invoice_date": _numbers(invoices.column("invoice_date")),
+            "due_date": _numbers(invoices.column("due_date")),
+            "amount": document_cents,
+            "is_credit_note": is_credit_note,
             **settled,
         }
         del settled, document_cents
@@ -73,9 +77,16 @@ def settle_documents(con: duckdb.DuckDBPyConnection, invoices: pa.Table, payment
     staged = pa.table({name: _column(name, in_order) for name in _COLUMNS})
     _store(con, "documents", staged)
     rows = daily["document"]
-    staged = pa.table({"invoice_row": keys[rows], "customer_key": customers[rows], "is_credit_note": is_credit_note[rows],
-                       "payment_date": _array(pa.date32(), daily["payment_date"]), "amount": _amounts(daily["amount"]),
-                       "payment_count": daily["payment_count"]})
+    staged = pa.table(
+        {
+            "invoice_row": keys[rows],
+            "customer_key": customers[rows],
+            "is_credit_note": is_credit_note[rows],
+            "payment_date": _array(pa.date32(), daily["payment_date"]),
+            "amount": _amounts(daily["amount"]),
+            "payment_count": daily["payment_count"],
+        }
+    )
     _store(con, "multi_day_payments", staged)
     # Arrow's allocator keeps what the conversions above freed (a third of a gigabyte for 10M
     # invoices) for reuse that will not come: the rest of the build allocates in DuckDB.
@@ -109,7 +120,11 @@ def _cents(con: duckdb.DuckDBPyConnection, table: pa.Table) -> np.ndarray:
 
 
 def _settlement(
-    keys: np.ndarray, document_cents: np.ndarray, payment_keys: np.ndarray, day: np.ndarray, cents: np.ndarray,
+    keys: np.ndarray,
+    document_cents: np.ndarray,
+    payment_keys: np.ndarray,
+    day: np.ndarray,
+    cents: np.ndarray,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Return (the settlement columns of the documents, row for row with `keys`, and the masks of where
     they are known, `is_settled` and `has_payments`; the payment days of documents paid on several
@@ -155,9 +170,16 @@ def _settlement(
         days_to_settle[settled_on] = rank[first_cover]
         is_settled[settled_on] = True
 
-    settled = {"settled_date": settled_day, "payment_days_to_settle": days_to_settle, "paid": paid,
-               "payment_count": count, "first_payment_date": first, "last_payment_date": last,
-               "is_settled": is_settled, "has_payments": has_payments}
+    settled: dict[str, np.ndarray] = {
+        "settled_date": settled_day,
+        "payment_days_to_settle": days_to_settle,
+        "paid": paid,
+        "payment_count": count,
+        "first_payment_date": first,
+        "last_payment_date": last,
+        "is_settled": is_settled,
+        "has_payments": has_payments,
+    }
     return settled, daily
 
 
@@ -165,7 +187,9 @@ def _payment_days(document: np.ndarray, day: np.ndarray, cents: np.ndarray) -> d
     """Return payments summed per document and day, in document then date order: `document`,
     `payment_date`, `amount` (cents), `payment_count`, the running total over the document's days
     (`running`) and the day's number among them (`rank`, from 1)."""
-    order = np.argsort((document.astype(np.int64) << 32) | (day.astype(np.int64) - np.iinfo(np.int32).min), kind="stable")
+    order = np.argsort(
+        (document.astype(np.int64) << 32) | (day.astype(np.int64) - np.iinfo(np.int32).min), kind="stable"
+    )
     document, day, cents = document[order], day[order], cents[order]
     new_day = np.ones(len(document), dtype=bool)
     new_day[1:] = (document[1:] != document[:-1]) | (day[1:] != day[:-1])
@@ -180,18 +204,31 @@ def _payment_days(document: np.ndarray, day: np.ndarray, cents: np.ndarray) -> d
     total = np.cumsum(cents)
     running = total - np.repeat(total[document_start] - cents[document_start], days)
     rank = np.arange(1, len(document) + 1) - np.repeat(document_start, days)
-    return {"document": document, "payment_date": day, "amount": cents, "payment_count": count.astype(np.int64),
-            "running": running, "rank": rank.astype(np.int32)}
+    return {
+        "document": document,
+        "payment_date": day,
+        "amount": cents,
+        "payment_count": count.astype(np.int64),
+        "running": running,
+        "rank": rank.astype(np.int32),
+    }
 
 
 # The columns of `documents`, in order, with their Arrow types (None: as NumPy gives them) and the mask
 # of where each is known (None: everywhere).
 _COLUMNS: dict[str, tuple[pa.DataType | None, str | None]] = {
-    "invoice_row": (None, None), "customer_key": (None, None), "invoice_date": (pa.date32(), None),
-    "due_date": (pa.date32(), None), "amount": (_ARROW_AMOUNT, None), "is_credit_note": (None, None),
-    "settled_date": (pa.date32(), "is_settled"), "payment_days_to_settle": (pa.int32(), "is_settled"),
-    "paid": (_ARROW_AMOUNT, "has_payments"), "payment_count": (pa.int32(), "has_payments"),
-    "first_payment_date": (pa.date32(), "has_payments"), "last_payment_date": (pa.date32(), "has_payments"),
+    "invoice_row": (None, None),
+    "customer_key": (None, None),
+    "invoice_date": (pa.date32(), None),
+    "due_date": (pa.date32(), None),
+    "amount": (_ARROW_AMOUNT, None),
+    "is_credit_note": (None, None),
+    "settled_date": (pa.date32(), "is_settled"),
+    "payment_days_to_settle": (pa.int32(), "is_settled"),
+    "paid": (_ARROW_AMOUNT, "has_payments"),
+    "payment_count": (pa.int32(), "has_payments"),
+    "first_payment_date": (pa.date32(), "has_payments"),
+    "last_payment_date": (pa.date32(), "has_payments"),
 }
 
 
@@ -223,7 +260,9 @@ def _numbers(column: pa.ChunkedArray) -> np.ndarray:
     """Return a column without missing values as a NumPy array; dates as int32 days since 1970."""
     if column.null_count:
         # Validation lets none through: a ledger built around it is not one the settlement can read.
-        raise ValueError(f"{column.null_count:,} missing values in a column settlement reads: validate the ledger first")
+        raise ValueError(
+            f"{column.null_count:,} missing values in a column settlement reads: validate the ledger first"
+        )
     if pa.types.is_date32(column.type):
         column = column.cast(pa.int32())
     return column.to_numpy()

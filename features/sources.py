@@ -77,7 +77,9 @@ def _read_folder(folder: Path) -> dict[str, RawTable]:
     con = duckdb.connect()
     tables: dict[str, RawTable] = {}
     for spec in TABLES:
-        found = [folder / f"{spec.name}{suffix}" for suffix in FOLDER_SUFFIXES if (folder / f"{spec.name}{suffix}").exists()]
+        found = [
+            folder / f"{spec.name}{suffix}" for suffix in FOLDER_SUFFIXES if (folder / f"{spec.name}{suffix}").exists()
+        ]
         if len(found) > 1:
             raise LedgerSourceError(
                 f"{folder}: table {spec.name} is given twice ({', '.join(p.name for p in found)}); keep one"
@@ -86,6 +88,7 @@ def _read_folder(folder: Path) -> dict[str, RawTable]:
             continue
         path = found[0]
         try:
+            declared: dict[str, str] | None
             if path.name.endswith(".parquet"):
                 data, declared = con.sql("SELECT * FROM read_parquet(?)", params=[str(path)]).to_arrow_table(), {}
             else:

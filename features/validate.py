@@ -97,7 +97,9 @@ class ValidationReport:
             f"{self.rows_quarantined[name]:,} quarantined"
             for name in self.rows_in
         ]
-        lines += [f"  {table}.{column}: {rule}: {count:,} rows" for (table, column, rule), count in self.rule_counts.items()]
+        lines += [
+            f"  {table}.{column}: {rule}: {count:,} rows" for (table, column, rule), count in self.rule_counts.items()
+        ]
         return lines + self.notes
 
 
@@ -117,7 +119,9 @@ class LedgerRowsError(Exception):
         total = sum(report.rows_quarantined.values())
         lines = [f"{total:,} rows break the ledger contract (use --quarantine DIR to set them aside):"]
         lines += [str(p) for p in report.examples]
-        lines += [f"{table}.{column}: {rule}: {count:,} rows" for (table, column, rule), count in report.rule_counts.items()]
+        lines += [
+            f"{table}.{column}: {rule}: {count:,} rows" for (table, column, rule), count in report.rule_counts.items()
+        ]
         super().__init__("\n".join(lines))
 
 
@@ -243,7 +247,12 @@ def _table_problems(raw: dict[str, RawTable], source: str) -> list[TableProblem]
 
 
 def _currency_problems(con: duckdb.DuckDBPyConnection, raw: dict[str, RawTable]) -> list[TableProblem]:
-    currencies = [c for (c,) in con.sql("SELECT DISTINCT currency FROM ok_invoices WHERE currency IS NOT NULL ORDER BY 1").fetchall()]
+    currencies = [
+        c
+        for (c,) in con.sql(
+            "SELECT DISTINCT currency FROM ok_invoices WHERE currency IS NOT NULL ORDER BY 1"
+        ).fetchall()
+    ]
     if len(currencies) <= 1:
         return []
     return [
@@ -384,7 +393,8 @@ def _check_table(
     typed_cols = [f"{_typed_expr(c, raw_types.get(c.name))} AS {_q(c.name)}" for c in spec.columns]
     if spec.keeps_extra_columns:
         typed_cols += [
-            f"TRY_CAST({_q(n)} AS {_extra_type(con, f'raw_{spec.name}', n, raw_types[n], table.declared)}) AS {_q(n)}" for n in extras
+            f"TRY_CAST({_q(n)} AS {_extra_type(con, f'raw_{spec.name}', n, raw_types[n], table.declared)}) AS {_q(n)}"
+            for n in extras
         ]
     elif extras:
         report.notes.append(f"{table.origin}: columns not in the contract are ignored: {', '.join(extras)}")
@@ -438,14 +448,18 @@ def _check_table(
     both = con.sql(f"SELECT {select_ok}{key_select} FROM chk WHERE NOT ({any_bad}) ORDER BY {ROW}").to_arrow_table()
     accepted = both.select(range(len(output_cols)))
     keys = both.select(range(len(output_cols), both.num_columns)).rename_columns(key_names)
-    reasons = ", ".join(f"CASE WHEN {_flag(i)} THEN {_sql_text(f'{r.column}: {r.wording}')} END" for i, r in enumerate(rules))
+    reasons = ", ".join(
+        f"CASE WHEN {_flag(i)} THEN {_sql_text(f'{r.column}: {r.wording}')} END" for i, r in enumerate(rules)
+    )
     raw_out = ", ".join(f"{_raw(n)} AS {_q(n)}" for n in raw_types)
     quarantined = con.sql(
         f"SELECT {ROW} AS source_row, {raw_out}, concat_ws('; ', {reasons or 'NULL'}) AS reason FROM bad ORDER BY {ROW}"
     ).to_arrow_table()
     con.execute("DROP TABLE chk; DROP TABLE bad")
     if accepted.num_rows + quarantined.num_rows != rows_in or quarantined.num_rows != bad_rows:
-        raise RuntimeError(f"{table.origin}: {rows_in} rows in but {accepted.num_rows} accepted + {quarantined.num_rows} quarantined")
+        raise RuntimeError(
+            f"{table.origin}: {rows_in} rows in but {accepted.num_rows} accepted + {quarantined.num_rows} quarantined"
+        )
     report.rows_in[spec.name] = rows_in
     report.rows_accepted[spec.name] = accepted.num_rows
     report.rows_quarantined[spec.name] = quarantined.num_rows
@@ -466,6 +480,7 @@ def _empty_keys(spec: Table) -> pa.Table:
 
 
 __all__ = [
+    "TABLES_BY_NAME",
     "LedgerError",
     "LedgerRowsError",
     "RowProblem",
@@ -474,5 +489,4 @@ __all__ = [
     "ValidationResult",
     "frames_to_raw",
     "validate_ledger",
-    "TABLES_BY_NAME",
 ]

@@ -26,5 +26,5 @@ def assign_grades(probabilities: np.ndarray, upper_bounds: tuple[float, ...]) ->
 
 def scale_table(upper_bounds: tuple[float, ...]) -> list[dict]:
     """Return the scale as rows (grade, from, to) for docs and model cards."""
-    lower = (0.0,) + tuple(upper_bounds[:-1])
+    lower = (0.0, *tuple(upper_bounds[:-1]))
     return [{"grade": g + 1, "from": lo, "to": hi} for g, (lo, hi) in enumerate(zip(lower, upper_bounds))]

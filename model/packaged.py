@@ -93,7 +93,7 @@ class PackagedModel:
     def raw_score(self, features: pd.DataFrame) -> np.ndarray:
         rows = self.spec.array(features)
         with self._lock:
-            return self.booster.predict(rows, raw_score=True, num_threads=_threads(len(rows)))
+            return np.asarray(self.booster.predict(rows, raw_score=True, num_threads=_threads(len(rows))))
 
     def probability(self, features: pd.DataFrame) -> np.ndarray:
         """Return calibrated probabilities of the target event."""
@@ -109,7 +109,7 @@ class PackagedModel:
         """Return LightGBM's `pred_contrib` on a model matrix (`spec.array`): per row, each feature's
         contribution, then the base value. The one call every explanation makes."""
         with self._lock:
-            return self.booster.predict(rows, pred_contrib=True, num_threads=_threads(len(rows)))
+            return np.asarray(self.booster.predict(rows, pred_contrib=True, num_threads=_threads(len(rows))))
 
     def predict(self, features: pd.DataFrame, explain: bool = True) -> pd.DataFrame:
         """Return one row per input row: the probability (`probability_column`), raw_score, risk_grade and,
@@ -146,4 +146,3 @@ class PackagedModel:
 def _threads(rows: int) -> int:
     # OpenMP start-up costs more than it saves on a handful of rows (the API scores one at a time).
     return 1 if rows < 256 else 0
-

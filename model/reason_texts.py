@@ -36,16 +36,18 @@ def format_reason(texts: Sequence[str] | None, feature: str, value, median, unit
     return reason_sentences(texts, feature, np.array([value], dtype=object), median, unit, language)[0]
 
 
-def reason_sentences(texts: Sequence[str] | None, feature: str, values: np.ndarray, median, unit: str,
-                     language: str = "en") -> list[str]:
+def reason_sentences(
+    texts: Sequence[str] | None, feature: str, values: np.ndarray, median, unit: str, language: str = "en"
+) -> list[str]:
     """Return `format_reason` for each of `values` (one feature): the template is filled once, values formatted in bulk."""
     i = _language(language)
     codes, _, sentences = reason_text_codes(texts, feature, values, median, unit)
     return np.array(sentences[i], dtype=object)[codes].tolist()
 
 
-def reason_text_codes(texts: Sequence[str] | None, feature: str, values: np.ndarray, median,
-                      unit: str) -> tuple[np.ndarray, list[list[str]], list[list[str]]]:
+def reason_text_codes(
+    texts: Sequence[str] | None, feature: str, values: np.ndarray, median, unit: str
+) -> tuple[np.ndarray, list[list[str]], list[list[str]]]:
     """Return (code per value, per language the distinct values as shown, per language the distinct sentences).
 
     Value k is shown as `shown[i][codes[k]]` and reads `sentences[i][codes[k]]` in language
@@ -60,7 +62,9 @@ def reason_text_codes(texts: Sequence[str] | None, feature: str, values: np.ndar
         elif unit == "category" and template.endswith(MEDIAN_CLAUSE[i]):
             template = template.removesuffix(MEDIAN_CLAUSE[i]) + MODE_CLAUSE[i]
         # Every template holds {value} once: fill the rest once, then join the pieces per shown value.
-        head, tail = (part.format(feature=feature, median=_format(median, unit, i)) for part in template.split("{value}", 1))
+        head, tail = (
+            part.format(feature=feature, median=_format(median, unit, i)) for part in template.split("{value}", 1)
+        )
         sentences.append([head + text + tail for text in shown[i]])
     return codes, shown, sentences
 
@@ -89,7 +93,7 @@ def _shown_values(values: np.ndarray, unit: str) -> tuple[np.ndarray, list[list[
         key = values
     codes, distinct = pd.factorize(key, use_na_sentinel=True)
     if not len(distinct):
-        texts = [[] for _ in LANGUAGES]
+        texts: list[list[str]] = [[] for _ in LANGUAGES]
     elif key is not values and np.isfinite(distinct).all() and np.abs(distinct).max() < 2**53:
         # `_format` of such a value is its rounded key as an integer: skip the per-value dispatch.
         whole = distinct.astype(np.int64).tolist()

@@ -25,8 +25,9 @@ def reason_columns(n: int = MAX_REASONS) -> list[str]:
     return [f"reason_{i}_{part}" for i in range(1, n + 1) for part in REASON_PARTS]
 
 
-def reason_table(features: pd.DataFrame, names: list[str], contributions: np.ndarray, texts_of: TextsOfFeature,
-                 n: int = MAX_REASONS) -> dict[str, object]:
+def reason_table(
+    features: pd.DataFrame, names: list[str], contributions: np.ndarray, texts_of: TextsOfFeature, n: int = MAX_REASONS
+) -> dict[str, object]:
     """Return the reason columns: per row the `n` largest risk-raising contributions, largest first.
 
     Only contributions that raise the risk count as reasons; a row with fewer has empty slots
@@ -59,8 +60,11 @@ def reason_table(features: pd.DataFrame, names: list[str], contributions: np.nda
     columns: dict[str, object] = {}
     for slot in range(n):
         for part in REASON_PARTS:
-            columns[f"reason_{slot + 1}_{part}"] = contribution[slot] if part == "contribution" else (
-                pd.Categorical.from_codes(codes[part].reshape(n, rows)[slot], dtype=dtypes[part], validate=False))
+            columns[f"reason_{slot + 1}_{part}"] = (
+                contribution[slot]
+                if part == "contribution"
+                else (pd.Categorical.from_codes(codes[part].reshape(n, rows)[slot], dtype=dtypes[part], validate=False))
+            )
     return columns
 
 

@@ -79,7 +79,7 @@ def resolve(model_uri: str) -> ModelRef:
 
     if not model_uri.startswith("models:/"):
         raise TrackingError(f"{model_uri}: expected models:/NAME@ALIAS or models:/NAME/VERSION")
-    body = model_uri[len("models:/"):]
+    body = model_uri[len("models:/") :]
     client = MlflowClient()
     try:
         if "@" in body:
@@ -93,7 +93,7 @@ def resolve(model_uri: str) -> ModelRef:
             f"{model_uri}: not found in the registry ({exc.error_code}) at {mlflow.get_tracking_uri()}; "
             "register one with `tradecredit train`, or point MLFLOW_TRACKING_URI / --tracking-uri at the right store"
         ) from None
-    return ModelRef(mv.name, str(mv.version), mv.run_id, mv.source)
+    return ModelRef(mv.name, str(mv.version), mv.run_id or "", mv.source or "")
 
 
 def load_packaged(model_uri: str) -> tuple[PackagedModel, ModelRef]:

@@ -21,12 +21,17 @@ class FeatureSpec:
     directions: dict[str, int]
 
     def to_dict(self) -> dict:
-        return {"names": list(self.names), "categorical": {k: list(v) for k, v in self.categorical.items()},
-                "directions": self.directions}
+        return {
+            "names": list(self.names),
+            "categorical": {k: list(v) for k, v in self.categorical.items()},
+            "directions": self.directions,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> FeatureSpec:
-        return cls(tuple(data["names"]), {k: tuple(v) for k, v in data["categorical"].items()}, dict(data["directions"]))
+        return cls(
+            tuple(data["names"]), {k: tuple(v) for k, v in data["categorical"].items()}, dict(data["directions"])
+        )
 
     def array(self, table: pd.DataFrame) -> np.ndarray:
         """Return the model matrix as floats: numbers as they are, categories as their training codes (NaN when unseen).

@@ -22,8 +22,14 @@ from features.ledger import Ledger
 from serving.limits import LimitPolicy
 from serving.scoring import SCORE_COLUMNS, ScoringModels, score_in_chunks, snapshot
 
-STRING_COLUMNS = {"customer_id", "limit_reasons", "model_name", "model_version", "late_payment_model_name",
-                  "late_payment_model_version"}
+STRING_COLUMNS = {
+    "customer_id",
+    "limit_reasons",
+    "model_name",
+    "model_version",
+    "late_payment_model_name",
+    "late_payment_model_version",
+}
 
 
 def score_schema() -> pa.Schema:
@@ -82,17 +88,16 @@ def run_batch(
     skipped = {"no invoice on or before the as-of date": rows_in - len(features)}
     schema = score_schema()
     bar = progress(total=len(features), unit="customers", desc="scoring") if progress else None
-    with atomic_path(out) as tmp:
-        with pq.ParquetWriter(tmp, schema) as writer:
+    with atomic_path(out) as tmp, pq.ParquetWriter(tmp, schema) as writer:
 
-            def write(chunk):
-                writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
-                if bar:
-                    bar.update(len(chunk))
+        def write(chunk):
+            writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
+            if bar:
+                bar.update(len(chunk))
 
-            scored = score_in_chunks(features, models, policy, chunk_size, write)
-            if scored == 0:
-                writer.write_table(schema.empty_table())
+        scored = score_in_chunks(features, models, policy, chunk_size, write)
+        if scored == 0:
+            writer.write_table(schema.empty_table())
     if bar:
         bar.close()
     manifest = {

@@ -30,7 +30,9 @@ class LimitPolicy(BaseModel):
     max_increase: float = Field(0.5, ge=0, description="one review raises a limit by at most this share")
     max_decrease: float = Field(0.5, ge=0, le=1, description="one review cuts a limit by at most this share")
     # A late payer's exposure grows with its lateness; for a risky customer that must not read as room for more.
-    no_raise_from_grade: int = Field(8, ge=1, le=11, description="grades this risky or worse keep at most their limit (11: none)")
+    no_raise_from_grade: int = Field(
+        8, ge=1, le=11, description="grades this risky or worse keep at most their limit (11: none)"
+    )
     rounding: float = Field(1000.0, gt=0, description="recommended limits are rounded down to this step")
     insured_limit_column: str = "insured_limit"
     max_over_insured: float = Field(0.0, ge=0, description="share above the insured limit the company carries itself")
@@ -57,7 +59,9 @@ def load_policy(path: Path | None) -> LimitPolicy:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise PolicyError(f"{path}: {exc}") from exc
     except ValidationError as exc:
-        raise PolicyError(f"{path}: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
+        raise PolicyError(
+            f"{path}: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        ) from exc
 
 
 def _money(value: float) -> str:
@@ -77,9 +81,11 @@ def recommend_limits(
     multiplier = np.asarray(policy.grade_multipliers)[np.clip(grades, 1, 10) - 1]
     target = exposure * multiplier
     reasons = [
-        [f"expected exposure {_money(e)} (monthly sales {_money(s)} x ({t:.0f} days terms + {l:.0f} days usual lateness) / 30)",
-         f"grade {g}: x{m:g}"]
-        for e, s, t, l, g, m in zip(exposure, monthly_sales, terms, lateness, grades, multiplier)
+        [
+            f"expected exposure {_money(e)} (monthly sales {_money(s)} x ({t:.0f} days terms + {late:.0f} days usual lateness) / 30)",
+            f"grade {g}: x{m:g}",
+        ]
+        for e, s, t, late, g, m in zip(exposure, monthly_sales, terms, lateness, grades, multiplier)
     ]
     if policy.insured_limit_column in features.columns:
         insured = pd.to_numeric(features[policy.insured_limit_column], errors="coerce").to_numpy(float)
@@ -107,14 +113,16 @@ def recommend_limits(
     recommended = np.where(defaulted, 0.0, recommended)
     for i in np.flatnonzero(defaulted):
         reasons[i] = ["customer is in default: no further credit"]
-    return pd.DataFrame(
-        {
-            "current_credit_limit": current,
-            "recommended_credit_limit": recommended,
-            "limit_change": recommended - np.where(has_current, current, 0.0),
-            "limit_reasons": ["; ".join(r) for r in reasons],
-        },
-        index=features.index,
-    ).reset_index(drop=True) if n else pd.DataFrame(
-        columns=["current_credit_limit", "recommended_credit_limit", "limit_change", "limit_reasons"]
+    return (
+        pd.DataFrame(
+            {
+                "current_credit_limit": current,
+                "recommended_credit_limit": recommended,
+                "limit_change": recommended - np.where(has_current, current, 0.0),
+                "limit_reasons": ["; ".join(r) for r in reasons],
+            },
+            index=features.index,
+        ).reset_index(drop=True)
+        if n
+        else pd.DataFrame(columns=["current_credit_limit", "recommended_credit_limit", "limit_change", "limit_reasons"])
     )

@@ -66,21 +66,36 @@ def load_scoring_models(default_uri: str = DEFAULT_MODEL_URI, late_uri: str | No
     return ScoringModels(LoadedModel(model, ref.name, ref.version, ref.run_id), late)
 
 
-def snapshot(ledger: Ledger, as_of: dt.date, label_config: LabelConfig,
-             facts: LedgerFacts | None = None, progress: Callable[[str], None] | None = None) -> pd.DataFrame:
+def snapshot(
+    ledger: Ledger,
+    as_of: dt.date,
+    label_config: LabelConfig,
+    facts: LedgerFacts | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
     """Return the feature rows of every customer at `as_of`, with `in_default_at_as_of` under `label_config`
     (the scoring model's own: `ScoringModels.label_config`; `facts` and `progress`: see `build_feature_table`)."""
-    table = build_feature_table(ledger, [as_of], label_config, status_only=True, facts=facts,
-                                progress=progress)
+    table = build_feature_table(ledger, [as_of], label_config, status_only=True, facts=facts, progress=progress)
     return table.to_pandas()
 
 
-SCORE_COLUMNS = (
-    ["customer_id", "as_of_date", "pd_12m", "risk_grade", "late_payment_prob_90d", "in_default_at_as_of"]
-    + reason_columns()
-    + ["current_credit_limit", "recommended_credit_limit", "limit_change", "limit_reasons",
-       "model_name", "model_version", "late_payment_model_name", "late_payment_model_version"]
-)
+SCORE_COLUMNS = [
+    "customer_id",
+    "as_of_date",
+    "pd_12m",
+    "risk_grade",
+    "late_payment_prob_90d",
+    "in_default_at_as_of",
+    *reason_columns(),
+    "current_credit_limit",
+    "recommended_credit_limit",
+    "limit_change",
+    "limit_reasons",
+    "model_name",
+    "model_version",
+    "late_payment_model_name",
+    "late_payment_model_version",
+]
 
 
 def score_features(features: pd.DataFrame, models: ScoringModels, policy: LimitPolicy) -> pd.DataFrame:
@@ -89,7 +104,8 @@ def score_features(features: pd.DataFrame, models: ScoringModels, policy: LimitP
     prediction = models.default.model.predict(features, explain=True)
     in_default = (
         features["in_default_at_as_of"].fillna(False).astype(bool).to_numpy()
-        if "in_default_at_as_of" in features.columns else np.zeros(len(features), dtype=bool)
+        if "in_default_at_as_of" in features.columns
+        else np.zeros(len(features), dtype=bool)
     )
     grades = prediction["risk_grade"].to_numpy()
     n = len(features)
@@ -120,7 +136,7 @@ def score_in_chunks(
     """Score `features` chunk by chunk, handing each scored chunk to `on_chunk`; return rows scored."""
     scored = 0
     for start in range(0, len(features), chunk_size):
-        chunk = score_features(features.iloc[start:start + chunk_size], models, policy)
+        chunk = score_features(features.iloc[start : start + chunk_size], models, policy)
         scored += len(chunk)
         if on_chunk:
             on_chunk(chunk)

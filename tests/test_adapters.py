@@ -32,14 +32,26 @@ IBM_SHA256 = "f5d488eaa4c1cc843b478b6f1068c553c5394aab4b64d587e4b9ad811d845c19"
 
 CONTRACT_COLUMNS = {
     "customers": [
-        "customer_id", "name", "country", "industry", "onboarding_date", "credit_limit", "payment_terms_days"
+        "customer_id",
+        "name",
+        "country",
+        "industry",
+        "onboarding_date",
+        "credit_limit",
+        "payment_terms_days",
     ],
     "invoices": ["invoice_id", "customer_id", "invoice_date", "due_date", "amount", "document_type", "currency"],
     "payments": ["payment_id", "invoice_id", "payment_date", "amount"],
     "disputes": ["invoice_id", "opened_date", "resolved_date", "outcome"],
 }
 DATE_COLUMNS = {
-    "onboarding_date", "invoice_date", "due_date", "payment_date", "opened_date", "resolved_date", "paperless_date"
+    "onboarding_date",
+    "invoice_date",
+    "due_date",
+    "payment_date",
+    "opened_date",
+    "resolved_date",
+    "paperless_date",
 }
 ID_COLUMNS = {"customer_id", "invoice_id", "payment_id"}
 
@@ -219,8 +231,13 @@ def test_sap_hand_checked_customers(sap, customer):
     assert len(docs) == len(invoices)  # one payment per document, for its full amount
     assert (docs["amount"] == docs["amount_paid"]).all()
     got = Counter(
-        (r.invoice_date.date().isoformat(), r.due_date.date().isoformat(), r.amount, r.document_type,
-         r.payment_date.date().isoformat())
+        (
+            r.invoice_date.date().isoformat(),
+            r.due_date.date().isoformat(),
+            r.amount,
+            r.document_type,
+            r.payment_date.date().isoformat(),
+        )
         for r in docs.itertuples()
     )
     assert got == Counter(SAP_EXPECTED[customer])
@@ -322,11 +339,16 @@ def test_ibm_hand_checked_rows(ibm):
     inv = tables["invoices"].set_index("invoice_id")
     # first data row of the file: 391,0379-NEVHP,4/6/2013,0000611365,1/2/2013,2/1/2013,55.94,No,1/15/2013,...
     assert inv.loc["0000611365", ["customer_id", "invoice_date", "due_date", "amount"]].tolist() == [
-        "0379-NEVHP", ts("2013-01-02"), ts("2013-02-01"), 55.94
+        "0379-NEVHP",
+        ts("2013-01-02"),
+        ts("2013-02-01"),
+        55.94,
     ]
     pay = tables["payments"].set_index("payment_id")
     assert pay.loc["0000611365-P", ["invoice_id", "payment_date", "amount"]].tolist() == [
-        "0000611365", ts("2013-01-15"), 55.94
+        "0000611365",
+        ts("2013-01-15"),
+        55.94,
     ]
     # second row is disputed: 406,8976-AMJEO,3/3/2012,0007900770,1/26/2013,2/25/2013,61.74,Yes,3/3/2013,...
     dispute = tables["disputes"].set_index("invoice_id").loc["0007900770"]
@@ -408,7 +430,12 @@ def test_write_tables_leaves_exactly_the_ledger_just_written(ibm, tmp_path):
     counts = write_tables({name: tables[name] for name in ("customers", "invoices")}, tmp_path, "parquet")
     assert counts == {"customers": 100, "invoices": 2_466}
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "README.txt", "customers.parquet", "disputes.json", "invoices.parquet", "invoices_old.csv", "payments.parquet"
+        "README.txt",
+        "customers.parquet",
+        "disputes.json",
+        "invoices.parquet",
+        "invoices_old.csv",
+        "payments.parquet",
     ]
 
     # A write that fails part-way removes nothing: the earlier tables are still there.

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 import requests
 
+from model.registry import connect
 from serving.limits import LimitPolicy
 from serving.scoring import load_scoring_models, score_features, snapshot
-from model.registry import connect
 
 KEY = "test-key-0123456789abcdef"
 AS_OF = "2026-06-30"
@@ -32,12 +32,21 @@ def free_port() -> int:
 def api(registry, sample_ledger_dir, tmp_path_factory):
     folder = tmp_path_factory.mktemp("api")
     port = free_port()
-    env = {**os.environ, "MLFLOW_TRACKING_URI": registry[0], "TRADECREDIT_API_KEYS": KEY,
-           "TRADECREDIT_LEDGER": str(sample_ledger_dir), "TRADECREDIT_AUDIT_LOG": str(folder / "audit.jsonl"),
-           "TRADECREDIT_REFERENCE_DATE": "2027-06-01"}
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": registry[0],
+        "TRADECREDIT_API_KEYS": KEY,
+        "TRADECREDIT_LEDGER": str(sample_ledger_dir),
+        "TRADECREDIT_AUDIT_LOG": str(folder / "audit.jsonl"),
+        "TRADECREDIT_REFERENCE_DATE": "2027-06-01",
+    }
     log = (folder / "server.log").open("w")
-    process = subprocess.Popen([str(Path(sys.executable).with_name("tradecredit")), "serve", "--port", str(port)],
-                               env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("tradecredit")), "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         saw_not_ready = False
@@ -97,7 +106,9 @@ def test_bad_input_is_4xx_with_a_message(api):
         response = requests.post(f"{base}/v1/scores", json=body, headers=headers())
         assert 400 <= response.status_code < 500, (body, response.status_code)
         assert response.json()["detail"], body
-    response = requests.post(f"{base}/v1/scores", data="{not json", headers={**headers(), "Content-Type": "application/json"})
+    response = requests.post(
+        f"{base}/v1/scores", data="{not json", headers={**headers(), "Content-Type": "application/json"}
+    )
     assert response.status_code == 422
     missing = requests.get(f"{base}/v1/customers/NOPE/score", params={"as_of": AS_OF}, headers=headers())
     assert missing.status_code == 404 and "NOPE" in missing.json()["detail"]
@@ -110,8 +121,11 @@ def test_api_equals_batch_and_is_audited(api, registry, sample_ledger):
     features = snapshot(sample_ledger, pd.Timestamp(AS_OF).date(), models.label_config)
     ids = features["customer_id"].head(5).tolist()
     expected = score_features(features.head(5), models, LimitPolicy()).set_index("customer_id")
-    response = requests.post(f"{base}/v1/scores", json={"customer_ids": ids + ["NOPE"], "as_of": AS_OF},
-                             headers={**headers(), "X-Request-ID": "req-1"})
+    response = requests.post(
+        f"{base}/v1/scores",
+        json={"customer_ids": [*ids, "NOPE"], "as_of": AS_OF},
+        headers={**headers(), "X-Request-ID": "req-1"},
+    )
     assert response.status_code == 200
     assert response.headers["X-Model-Version"] == "tradecredit-default/1"
     body = response.json()

@@ -24,12 +24,15 @@ def imported_packages(folder: str) -> dict[str, set[str]]:
     return found
 
 
-@pytest.mark.parametrize(("folder", "forbidden"), [
-    ("serving", {"training", "tradecredit"}),
-    ("model", {"features", "training", "serving", "tradecredit"}),
-    ("training", {"serving", "tradecredit"}),
-    ("features", {"model", "training", "serving", "tradecredit"}),
-])
+@pytest.mark.parametrize(
+    ("folder", "forbidden"),
+    [
+        ("serving", {"training", "tradecredit"}),
+        ("model", {"features", "training", "serving", "tradecredit"}),
+        ("training", {"serving", "tradecredit"}),
+        ("features", {"model", "training", "serving", "tradecredit"}),
+    ],
+)
 def test_a_layer_imports_only_the_layers_below_it(folder, forbidden):
     wrong = {path: sorted(names & forbidden) for path, names in imported_packages(folder).items() if names & forbidden}
     assert not wrong, f"{folder}/ must not import {sorted(forbidden)}: {wrong}"

@@ -13,7 +13,11 @@ def run_small(benchmark: str, timeout: int) -> str:
     """Run one benchmark at small scale; return what it printed, after checking it succeeded."""
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--scale", "small", "--only", benchmark],
-        cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout

@@ -44,8 +44,15 @@ def test_open_amount_counts_part_payments_and_credit_notes_and_ignores_later_set
     assert r.aging_current_amount == 500
     assert r.aging_1_30_amount == 500  # I1 at exactly 30 dpd sits in 1-30, with the credit note
     assert r.aging_31_60_amount == 0
-    assert r.aging_current_amount + r.aging_1_30_amount + r.aging_31_60_amount + r.aging_61_90_amount \
-        + r.aging_91_180_amount + r.aging_over_180_amount == r.open_amount
+    assert (
+        r.aging_current_amount
+        + r.aging_1_30_amount
+        + r.aging_31_60_amount
+        + r.aging_61_90_amount
+        + r.aging_91_180_amount
+        + r.aging_over_180_amount
+        == r.open_amount
+    )
     assert r.max_days_past_due_open == 30
     assert r.part_paid_open_invoice_count == 1
     assert r.open_credit_note_amount == 100
@@ -181,24 +188,47 @@ def test_population_is_customers_invoiced_by_as_of_and_rows_carry_the_date():
     )
     frame = build_features(ledger, [d("2024-06-30"), d("2024-07-31")]).to_pandas()
     assert list(zip(frame.customer_id, frame.as_of_date.astype(str))) == [
-        ("A", "2024-06-30"), ("A", "2024-07-31"), ("B", "2024-07-31")
+        ("A", "2024-06-30"),
+        ("A", "2024-07-31"),
+        ("B", "2024-07-31"),
     ]
 
 
 def test_catalogue_is_complete_and_named_features_are_present():
     names = [f.name for f in catalogue()]
     assert len(names) >= 50
-    required = """open_amount overdue_amount aging_current_amount aging_1_30_amount aging_31_60_amount
-    aging_61_90_amount aging_91_180_amount aging_over_180_amount max_days_past_due_open invoice_count_90d
-    invoice_amount_90d invoice_amount_365d avg_days_late_365d share_paid_over_30d_late_365d
-    credit_limit_utilisation dso_90d days_since_last_payment customer_tenure_days""".split()
+    required = [
+        "open_amount",
+        "overdue_amount",
+        "aging_current_amount",
+        "aging_1_30_amount",
+        "aging_31_60_amount",
+        "aging_61_90_amount",
+        "aging_91_180_amount",
+        "aging_over_180_amount",
+        "max_days_past_due_open",
+        "invoice_count_90d",
+        "invoice_amount_90d",
+        "invoice_amount_365d",
+        "avg_days_late_365d",
+        "share_paid_over_30d_late_365d",
+        "credit_limit_utilisation",
+        "dso_90d",
+        "days_since_last_payment",
+        "customer_tenure_days",
+    ]
     assert set(required) <= set(names)
     for f in catalogue():
         assert f.description and f.unit and f.window
 
 
 def test_month_ends():
-    assert month_ends(d("2023-11-15"), d("2024-02-29")) == [d("2023-11-30"), d("2023-12-31"), d("2024-01-31"), d("2024-02-29")]
+    assert month_ends(d("2023-11-15"), d("2024-02-29")) == [
+        d("2023-11-30"),
+        d("2023-12-31"),
+        d("2024-01-31"),
+        d("2024-02-29"),
+    ]
 
 
 def test_the_same_ledger_gives_the_same_features_to_the_bit(sample_ledger):
@@ -224,7 +254,9 @@ def test_keyed_features_follow_their_rows_when_windows_is_not_in_feature_order(s
     facts = LedgerFacts(sample_ledger)
     try:
         con = facts.at(dates)
-        con.execute("CREATE OR REPLACE TEMP TABLE windows AS SELECT * FROM windows ORDER BY hash(customer_key, as_of_date)")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE windows AS SELECT * FROM windows ORDER BY hash(customer_key, as_of_date)"
+        )
         assert features_from_facts(con, sample_ledger).equals(build_features(sample_ledger, dates))
     finally:
         facts.close()
@@ -260,13 +292,29 @@ def test_features_command_tells_each_step_on_stderr_and_writes_the_table(sample_
     from tradecredit.cli import main
 
     out = tmp_path / "features.parquet"
-    result = CliRunner().invoke(main, ["features", "--ledger", str(sample_ledger_dir), "--as-of", "2024-06-30",
-                                       "--reference-date", str(SAMPLE_REFERENCE), "--out", str(out)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "features",
+            "--ledger",
+            str(sample_ledger_dir),
+            "--as-of",
+            "2024-06-30",
+            "--reference-date",
+            str(SAMPLE_REFERENCE),
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     steps = result.stderr.splitlines()
-    expected = [f"reading ledger {sample_ledger_dir}",
-                *(f"validating {t}: " for t in ("customers", "invoices", "payments", "disputes", "credit_events")),
-                "settling ", "building point-in-time facts for 1 as-of date", "aggregating features"]
+    expected = [
+        f"reading ledger {sample_ledger_dir}",
+        *(f"validating {t}: " for t in ("customers", "invoices", "payments", "disputes", "credit_events")),
+        "settling ",
+        "building point-in-time facts for 1 as-of date",
+        "aggregating features",
+    ]
     first_lines = [next((i for i, s in enumerate(steps) if s.startswith(e)), None) for e in expected]
     assert None not in first_lines and first_lines == sorted(first_lines), steps
     rows = pq.read_metadata(out).num_rows

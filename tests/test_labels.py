@@ -22,8 +22,11 @@ def base_invoices():
 
 
 def test_default_event_inside_horizon_is_1_after_it_0():
-    ledger = make_ledger(base_invoices(), [("I1", "2023-02-01", 100), ("I2", "2023-02-01", 100)],
-                         events=[("A", "2024-06-30", "insolvency"), ("B", "2024-07-01", "default")])
+    ledger = make_ledger(
+        base_invoices(),
+        [("I1", "2023-02-01", 100), ("I2", "2023-02-01", 100)],
+        events=[("A", "2024-06-30", "insolvency"), ("B", "2024-07-01", "default")],
+    )
     out = labels(ledger)
     assert out[("A", "2023-06-30")].default_12m == 1  # the last day of the horizon counts
     assert out[("B", "2023-06-30")].default_12m == 0
@@ -38,8 +41,11 @@ def test_window_not_fully_observed_is_empty_never_0():
 
 
 def test_customer_already_in_default_is_flagged_and_unlabelled():
-    ledger = make_ledger(base_invoices(), [("I2", "2023-02-01", 100)],
-                         events=[("A", "2023-03-01", "write_off"), ("B", "2023-03-01", "collections_handover")])
+    ledger = make_ledger(
+        base_invoices(),
+        [("I2", "2023-02-01", 100)],
+        events=[("A", "2023-03-01", "write_off"), ("B", "2023-03-01", "collections_handover")],
+    )
     out = labels(ledger)
     assert out[("A", "2023-06-30")].in_default_at_as_of
     assert out[("A", "2023-06-30")].default_12m != out[("A", "2023-06-30")].default_12m
@@ -48,8 +54,17 @@ def test_customer_already_in_default_is_flagged_and_unlabelled():
 
 
 def test_days_past_due_definition_counts_an_invoice_reaching_n_days_unpaid():
-    invoices = base_invoices() + [("I3", "A", "2023-07-01", "2023-07-31", 50), ("I4", "B", "2023-07-01", "2023-07-31", 50)]
-    payments = [("I1", "2023-02-01", 100), ("I2", "2023-02-01", 100), ("I3", "2023-10-29", 50), ("I4", "2023-10-30", 50)]
+    invoices = [
+        *base_invoices(),
+        ("I3", "A", "2023-07-01", "2023-07-31", 50),
+        ("I4", "B", "2023-07-01", "2023-07-31", 50),
+    ]
+    payments = [
+        ("I1", "2023-02-01", 100),
+        ("I2", "2023-02-01", 100),
+        ("I3", "2023-10-29", 50),
+        ("I4", "2023-10-30", 50),
+    ]
     ledger = make_ledger(invoices, payments)
     assert labels(ledger)[("A", "2023-06-30")].default_12m == 0  # events only: no event, no default
     config = LabelConfig(default_definition="events_or_dpd", default_dpd_threshold=90)
@@ -87,5 +102,5 @@ def test_late_payment_window_must_be_observed_through_the_threshold():
 def test_bad_label_config_is_refused():
     with pytest.raises(ValueError, match="default_definition"):
         LabelConfig(default_definition="rating_downgrade")
-    with pytest.raises(ValueError, match="late_window_days\n.*greater than 0"):
+    with pytest.raises(ValueError, match=r"late_window_days\n.*greater than 0"):
         LabelConfig(late_window_days=0)

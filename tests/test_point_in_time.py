@@ -38,8 +38,13 @@ def ledgers(draw):
             resolved = draw(st.one_of(st.none(), st.integers(0, 90)))
             disputes.append((invoice_id, day(opened), None if resolved is None else day(opened + resolved)))
     for _ in range(draw(st.integers(0, 3))):
-        events.append((draw(st.sampled_from("ABC")), day(draw(st.integers(0, 540))),
-                       draw(st.sampled_from(["default", "collections_handover", "limit_change"]))))
+        events.append(
+            (
+                draw(st.sampled_from("ABC")),
+                day(draw(st.integers(0, 540))),
+                draw(st.sampled_from(["default", "collections_handover", "limit_change"])),
+            )
+        )
     return invoices, payments, disputes, events
 
 
@@ -52,12 +57,16 @@ def future_changes(draw, invoices, payments, disputes, events):
     shift = draw(st.integers(1, 120))
     later = lambda text: (dt.date.fromisoformat(text) + dt.timedelta(days=shift)).isoformat()  # noqa: E731
     new_invoices = [
-        (i, c, later(issued), later(due), amount * 2, kind) if after_as_of(issued) else (i, c, issued, due, amount, kind)
+        (i, c, later(issued), later(due), amount * 2, kind)
+        if after_as_of(issued)
+        else (i, c, issued, due, amount, kind)
         for i, c, issued, due, amount, kind in invoices
     ]
-    new_payments = [(i, later(paid), amount / 2) if after_as_of(paid) else (i, paid, amount) for i, paid, amount in payments]
+    new_payments = [
+        (i, later(paid), amount / 2) if after_as_of(paid) else (i, paid, amount) for i, paid, amount in payments
+    ]
     first_day = (AS_OF + dt.timedelta(days=1)).isoformat()
-    for i, customer, issued, due, amount, kind in invoices:
+    for i, _customer, issued, _due, amount, _kind in invoices:
         if not after_as_of(issued):
             # a payment the day after as_of: it may settle the invoice, but only after as_of
             new_payments.append((i, first_day, amount))
@@ -73,8 +82,9 @@ def future_changes(draw, invoices, payments, disputes, events):
 
 def features_at_as_of(invoices, payments, disputes, events):
     customers = sorted({i[1] for i in invoices} | set("ABCD"))
-    ledger = make_ledger(invoices, payments, disputes=disputes, events=events,
-                         customers=[(c, 500.0, "2023-06-01") for c in customers])
+    ledger = make_ledger(
+        invoices, payments, disputes=disputes, events=events, customers=[(c, 500.0, "2023-06-01") for c in customers]
+    )
     return build_features(ledger, [AS_OF]).to_pandas()
 
 

@@ -67,24 +67,70 @@ def test_the_documented_example():
 @pytest.mark.parametrize(
     ("feature", "value", "median", "unit", "en", "zh"),
     [
-        ("overdue_amount", 120500.4, 8250, "EUR",
-         "Overdue amount (EUR): 120,500 (portfolio median 8,250)", "逾期金额（欧元）：120,500（组合中位数 8,250）"),
-        ("credit_limit_headroom", -1234567.8, 50000.0, "EUR",
-         "Credit limit headroom (EUR, negative when over): -1,234,568 (portfolio median 50,000)",
-         "剩余信用额度（欧元，负数表示超额）：-1,234,568（组合中位数 50,000）"),
-        ("share_paid_late_365d", 0.4123, 0.1, "share",
-         "Invoices paid late over the last year: 41 % (portfolio median 10 %)", "过去一年逾期付款的发票占比：41%（组合中位数 10%）"),
-        ("avg_days_late_365d", 12.6, 3.2, "days",
-         "Average days late over the last year: 13 (portfolio median 3)", "过去一年平均逾期天数：13（组合中位数 3）"),
-        ("days_late_trend_90d", -0.3, 0.0, "days",
-         "Change in average days late, last 90 days vs the 275 before: 0 (portfolio median 0)",
-         "平均逾期天数变化（过去90天对比此前275天）：0（组合中位数 0）"),
-        ("credit_limit_utilisation", 1.256, 0.5, "ratio",
-         "Credit limit used (open balance / limit): 1.26 (portfolio median 0.50)", "信用额度使用率（未结余额/额度）：1.26（组合中位数 0.50）"),
-        ("overdue_invoice_count", np.int64(7), 2.0, "count",
-         "Overdue open invoices: 7 (portfolio median 2)", "逾期未结发票数：7（组合中位数 2）"),
-        ("over_credit_limit", 1, 0, "flag",
-         "Over the credit limit: yes (portfolio median no)", "超出信用额度：是（组合中位数 否）"),
+        (
+            "overdue_amount",
+            120500.4,
+            8250,
+            "EUR",
+            "Overdue amount (EUR): 120,500 (portfolio median 8,250)",
+            "逾期金额（欧元）：120,500（组合中位数 8,250）",
+        ),
+        (
+            "credit_limit_headroom",
+            -1234567.8,
+            50000.0,
+            "EUR",
+            "Credit limit headroom (EUR, negative when over): -1,234,568 (portfolio median 50,000)",
+            "剩余信用额度（欧元，负数表示超额）：-1,234,568（组合中位数 50,000）",
+        ),
+        (
+            "share_paid_late_365d",
+            0.4123,
+            0.1,
+            "share",
+            "Invoices paid late over the last year: 41 % (portfolio median 10 %)",
+            "过去一年逾期付款的发票占比：41%（组合中位数 10%）",
+        ),
+        (
+            "avg_days_late_365d",
+            12.6,
+            3.2,
+            "days",
+            "Average days late over the last year: 13 (portfolio median 3)",
+            "过去一年平均逾期天数：13（组合中位数 3）",
+        ),
+        (
+            "days_late_trend_90d",
+            -0.3,
+            0.0,
+            "days",
+            "Change in average days late, last 90 days vs the 275 before: 0 (portfolio median 0)",
+            "平均逾期天数变化（过去90天对比此前275天）：0（组合中位数 0）",
+        ),
+        (
+            "credit_limit_utilisation",
+            1.256,
+            0.5,
+            "ratio",
+            "Credit limit used (open balance / limit): 1.26 (portfolio median 0.50)",
+            "信用额度使用率（未结余额/额度）：1.26（组合中位数 0.50）",
+        ),
+        (
+            "overdue_invoice_count",
+            np.int64(7),
+            2.0,
+            "count",
+            "Overdue open invoices: 7 (portfolio median 2)",
+            "逾期未结发票数：7（组合中位数 2）",
+        ),
+        (
+            "over_credit_limit",
+            1,
+            0,
+            "flag",
+            "Over the credit limit: yes (portfolio median no)",
+            "超出信用额度：是（组合中位数 否）",
+        ),
         ("over_credit_limit", np.float64(0.0), None, "flag", "Over the credit limit: no", "超出信用额度：否"),
         ("industry", "Construction", None, "category", "Industry: Construction", "行业：Construction"),
     ],
@@ -105,15 +151,21 @@ def test_a_missing_value_reads_none(missing):
 
 @pytest.mark.parametrize("missing", [None, math.nan, np.float64("nan"), pd.NA])
 def test_a_missing_median_drops_the_median_clause(missing):
-    assert reason_sentence("share_paid_late_365d", 0.5, missing, "share") == "Invoices paid late over the last year: 50 %"
+    assert (
+        reason_sentence("share_paid_late_365d", 0.5, missing, "share") == "Invoices paid late over the last year: 50 %"
+    )
     assert reason_sentence("share_paid_late_365d", 0.5, missing, "share", "zh") == "过去一年逾期付款的发票占比：50%"
     assert reason_sentence("days_since_last_payment", None, missing, "days") == "Days since the last payment: none"
     assert reason_sentence("days_since_last_payment", None, missing, "days", "zh") == "距上次收款天数：无"
 
 
 def test_an_unknown_feature_uses_the_fallback():
-    assert reason_sentence("insured_limit", 250000, 100000, "EUR") == "insured_limit: 250,000 (portfolio median 100,000)"
-    assert reason_sentence("insured_limit", 250000, 100000, "EUR", "zh") == "insured_limit：250,000（组合中位数 100,000）"
+    assert (
+        reason_sentence("insured_limit", 250000, 100000, "EUR") == "insured_limit: 250,000 (portfolio median 100,000)"
+    )
+    assert (
+        reason_sentence("insured_limit", 250000, 100000, "EUR", "zh") == "insured_limit：250,000（组合中位数 100,000）"
+    )
     assert reason_sentence("external_rating", "BB+", None, "category") == "external_rating: BB+"
     # a category's reference is its most common value, not a median
     assert reason_sentence("country", "FR", "DE", "category") == "Country: FR (most common in the portfolio: DE)"
@@ -126,7 +178,9 @@ def test_an_unknown_feature_uses_the_fallback():
 
 def test_format_reason_takes_templates_saved_as_a_json_list():
     saved = list(REASON_TEXTS["overdue_share"])
-    assert format_reason(saved, "overdue_share", 0.25, 0.1, "share") == reason_sentence("overdue_share", 0.25, 0.1, "share")
+    assert format_reason(saved, "overdue_share", 0.25, 0.1, "share") == reason_sentence(
+        "overdue_share", 0.25, 0.1, "share"
+    )
     assert format_reason(None, "x", 1, None, "count", "zh") == "x：1"
 
 
@@ -140,15 +194,21 @@ def test_an_unknown_language_is_refused():
 def test_bulk_formatting_shows_each_value_as_one_at_a_time(unit, language):
     """A portfolio's reasons are formatted in bulk; each value must read exactly as when formatted alone."""
     rng = np.random.default_rng(5)
-    values = np.concatenate([
-        rng.normal(0, 1e5, 300), rng.integers(-40, 400, 300) + 0.5,  # halves round to even, both ways
-        (rng.integers(-10**9, 10**9, 300) + 0.5) / 100, rng.normal(0, 1e8, 300),  # halfway hundredths; large ratios
-        rng.random(300), [np.nan, np.inf, -np.inf, -0.4, -0.0, 0.0, 1e17, -2.5e18, 0.125, 0.005, 1.0, 1.0],
-    ])
+    values = np.concatenate(
+        [
+            rng.normal(0, 1e5, 300),
+            rng.integers(-40, 400, 300) + 0.5,  # halves round to even, both ways
+            (rng.integers(-(10**9), 10**9, 300) + 0.5) / 100,
+            rng.normal(0, 1e8, 300),  # halfway hundredths; large ratios
+            rng.random(300),
+            [np.nan, np.inf, -np.inf, -0.4, -0.0, 0.0, 1e17, -2.5e18, 0.125, 0.005, 1.0, 1.0],
+        ]
+    )
     i = LANGUAGES.index(language)
     expected = [_format(v, unit, i) for v in values]
     assert format_values(values, unit, language) == expected
     assert format_values(values.astype(object), unit, language) == expected
     sentences = reason_sentences(templates_for("open_amount"), "open_amount", values, 1234.5, unit, language)
-    assert sentences == [format_reason(templates_for("open_amount"), "open_amount", v, 1234.5, unit, language)
-                         for v in values]
+    assert sentences == [
+        format_reason(templates_for("open_amount"), "open_amount", v, 1234.5, unit, language) for v in values
+    ]

@@ -62,11 +62,25 @@ def test_progress_is_reported():
 def test_columns_and_types_follow_the_contract(small):
     customers, invoices = small["customers"], small["invoices"]
     assert list(customers.columns) == [
-        "customer_id", "name", "country", "industry", "onboarding_date", "credit_limit", "payment_terms_days",
-        "external_rating", "annual_revenue", "insured_limit",
+        "customer_id",
+        "name",
+        "country",
+        "industry",
+        "onboarding_date",
+        "credit_limit",
+        "payment_terms_days",
+        "external_rating",
+        "annual_revenue",
+        "insured_limit",
     ]
     assert list(invoices.columns) == [
-        "invoice_id", "customer_id", "invoice_date", "due_date", "amount", "document_type", "currency",
+        "invoice_id",
+        "customer_id",
+        "invoice_date",
+        "due_date",
+        "amount",
+        "document_type",
+        "currency",
     ]
     assert list(small["payments"].columns) == ["payment_id", "invoice_id", "payment_date", "amount"]
     assert list(small["disputes"].columns) == ["invoice_id", "opened_date", "resolved_date", "outcome"]
@@ -86,7 +100,11 @@ def test_columns_and_types_follow_the_contract(small):
     assert set(invoices["document_type"]) == {"invoice", "credit_note"}
     assert set(invoices["currency"]) == {"EUR"}
     assert set(small["credit_events"]["event_type"]) <= {
-        "default", "insolvency", "write_off", "collections_handover", "limit_change",
+        "default",
+        "insolvency",
+        "write_off",
+        "collections_handover",
+        "limit_change",
     }
     assert set(small["disputes"]["outcome"].dropna()) <= {"credited", "rejected"}
 
@@ -124,7 +142,9 @@ def test_amounts_and_dates_are_consistent(portfolio):
     lag = (pd.to_datetime(notes["payment_date"]) - pd.to_datetime(notes["invoice_date"])).dt.days
     assert lag.between(0, 30).all()
 
-    joined = payments.merge(invoices[["invoice_id", "customer_id", "invoice_date", "amount"]], on="invoice_id", suffixes=("", "_invoice"))
+    joined = payments.merge(
+        invoices[["invoice_id", "customer_id", "invoice_date", "amount"]], on="invoice_id", suffixes=("", "_invoice")
+    )
     assert (day(joined["payment_date"]) >= day(joined["invoice_date"])).all(), "a payment before its invoice"
     assert (day(joined["payment_date"]) < end).all(), "a payment after the ledger end"
     totals = joined.groupby("invoice_id").agg(paid=("amount", "sum"), amount=("amount_invoice", "first"))
@@ -212,8 +232,10 @@ def test_behaviour_parameters_leave_the_hidden_world_unchanged(small, monkeypatc
     monkeypatch.setattr(sample, "DELAY_PER_RISK", 3.0)
     other = generate_portfolio(SMALL)
     pd.testing.assert_frame_equal(other[TRUTH_TABLE], small[TRUTH_TABLE])
-    pd.testing.assert_frame_equal(other["customers"][["customer_id", "country", "industry", "onboarding_date"]],
-                                  small["customers"][["customer_id", "country", "industry", "onboarding_date"]])
+    pd.testing.assert_frame_equal(
+        other["customers"][["customer_id", "country", "industry", "onboarding_date"]],
+        small["customers"][["customer_id", "country", "industry", "onboarding_date"]],
+    )
 
     def default_dates(tables):
         events = tables["credit_events"]

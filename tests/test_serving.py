@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from serving.limits import LimitPolicy
-from serving.scoring import load_scoring_models, score_features, snapshot
 from model.reasons import reason_columns
 from model.registry import connect
+from serving.limits import LimitPolicy
+from serving.scoring import load_scoring_models, score_features, snapshot
 
 AS_OF = dt.date(2026, 6, 30)
 CLI = str(Path(sys.executable).with_name("tradecredit"))
@@ -34,9 +34,23 @@ def models(registry):
 
 def run_score(ledger_dir, out, uri, *extra):
     return subprocess.run(
-        [CLI, "score", "--ledger", str(ledger_dir), "--as-of", AS_OF.isoformat(), "--out", str(out),
-         "--reference-date", "2027-06-01", *extra],
-        env={**os.environ, "MLFLOW_TRACKING_URI": uri}, capture_output=True, text=True, timeout=600,
+        [
+            CLI,
+            "score",
+            "--ledger",
+            str(ledger_dir),
+            "--as-of",
+            AS_OF.isoformat(),
+            "--out",
+            str(out),
+            "--reference-date",
+            "2027-06-01",
+            *extra,
+        ],
+        env={**os.environ, "MLFLOW_TRACKING_URI": uri},
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -72,7 +86,9 @@ def test_batch_equals_pyfunc_for_the_same_customers(registry, sample_ledger_dir,
     result = run_score(sample_ledger_dir, out, registry[0])
     assert result.returncode == 0, result.stderr
     # the silent part before the scoring bar is told step by step
-    told = [result.stderr.find(step) for step in ("validating invoices", "settling ", "building point-in-time", "scoring:")]
+    told = [
+        result.stderr.find(step) for step in ("validating invoices", "settling ", "building point-in-time", "scoring:")
+    ]
     assert -1 not in told and told == sorted(told), result.stderr
     batch = pd.read_parquet(out)
     manifest = json.loads(out.with_name("scores.parquet.manifest.json").read_text())
@@ -97,9 +113,23 @@ def test_killed_batch_leaves_no_output_and_the_rerun_completes(registry, sample_
     assert run_score(sample_ledger_dir, reference, registry[0], "--chunk-size", "20").returncode == 0
     out = tmp_path / "scores.parquet"
     process = subprocess.Popen(
-        [CLI, "score", "--ledger", str(sample_ledger_dir), "--as-of", AS_OF.isoformat(), "--out", str(out),
-         "--reference-date", "2027-06-01", "--chunk-size", "20"],
-        env={**os.environ, "MLFLOW_TRACKING_URI": registry[0]}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            CLI,
+            "score",
+            "--ledger",
+            str(sample_ledger_dir),
+            "--as-of",
+            AS_OF.isoformat(),
+            "--out",
+            str(out),
+            "--reference-date",
+            "2027-06-01",
+            "--chunk-size",
+            "20",
+        ],
+        env={**os.environ, "MLFLOW_TRACKING_URI": registry[0]},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 300
     while not list(tmp_path.glob(".scores.parquet.*.tmp")):  # writing has begun
@@ -138,7 +168,7 @@ def test_a_scored_date_is_served_while_another_date_is_being_scored(models, samp
     try:
         assert started.wait(30)
         answers = []
-        reader = threading.Thread(target=lambda: answers.append(service.score(ids + ["nobody"], AS_OF)))
+        reader = threading.Thread(target=lambda: answers.append(service.score([*ids, "nobody"], AS_OF)))
         reader.start()
         reader.join(30)
         assert answers, "a request for a scored date waited for another date's scoring"

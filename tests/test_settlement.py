@@ -30,12 +30,16 @@ def both_ways(ledger):
     con = connect(ledger)
     con.execute(DOCUMENTS)
     con.execute(MULTI_DAY_PAYMENTS)
-    sql = {name: (con.sql(f"DESCRIBE {name}").fetchall(), con.sql(f"FROM {name} ORDER BY {key}").fetchall())
-           for name, key in ORDER.items()}
+    sql = {
+        name: (con.sql(f"DESCRIBE {name}").fetchall(), con.sql(f"FROM {name} ORDER BY {key}").fetchall())
+        for name, key in ORDER.items()
+    }
     con.execute("DROP TABLE documents; DROP TABLE multi_day_payments")
     settle_documents(con, ledger.with_keys("invoices"), ledger.with_keys("payments"))
-    embedded = {name: (con.sql(f"DESCRIBE {name}").fetchall(), con.sql(f"FROM {name} ORDER BY {key}").fetchall())
-                for name, key in ORDER.items()}
+    embedded = {
+        name: (con.sql(f"DESCRIBE {name}").fetchall(), con.sql(f"FROM {name} ORDER BY {key}").fetchall())
+        for name, key in ORDER.items()
+    }
     return {name: (sql[name], embedded[name]) for name in ORDER}
 
 
@@ -56,8 +60,16 @@ def ledgers(draw):
         issued = draw(st.integers(0, 300))
         cents = draw(st.integers(1, 100_000))
         kind = draw(st.sampled_from(["invoice", "invoice", "credit_note"]))
-        invoices.append((f"I{n}", draw(st.sampled_from("AB")), START + dt.timedelta(days=issued),
-                         START + dt.timedelta(days=issued + 30), cents / 100, kind))
+        invoices.append(
+            (
+                f"I{n}",
+                draw(st.sampled_from("AB")),
+                START + dt.timedelta(days=issued),
+                START + dt.timedelta(days=issued + 30),
+                cents / 100,
+                kind,
+            )
+        )
         parts = draw(st.lists(st.integers(1, 60), max_size=4))
         left = cents - draw(st.sampled_from([-5, -1, 0, 0, 1, 2]))  # over, exact, within a cent, short
         for k, share in enumerate(parts):
@@ -72,8 +84,9 @@ def ledgers(draw):
 @given(ledgers())
 def test_embedded_settlement_is_the_sql_definition_to_the_bit(drawn):
     invoices, payments = drawn
-    ledger = make_ledger([(i, c, a.isoformat(), b.isoformat(), amount, kind) for i, c, a, b, amount, kind in invoices],
-                         payments)
+    ledger = make_ledger(
+        [(i, c, a.isoformat(), b.isoformat(), amount, kind) for i, c, a, b, amount, kind in invoices], payments
+    )
     for name, (sql, embedded) in both_ways(ledger).items():
         assert embedded[0] == sql[0], f"{name}: columns or types differ"
         assert embedded[1] == sql[1], f"{name}: rows differ"
@@ -89,17 +102,26 @@ def test_settlement_by_hand():
             ("NONE", "A", "2024-01-01", "2024-01-31", 50.00),  # nothing paid
         ],
         [
-            ("ONE", "2024-02-05", 60.00), ("ONE", "2024-02-05", 40.00),
+            ("ONE", "2024-02-05", 60.00),
+            ("ONE", "2024-02-05", 40.00),
             ("CENT", "2024-02-01", 99.99),
-            ("SHORT", "2024-02-01", 50.00), ("SHORT", "2024-02-09", 49.98),
-            ("STEPS", "2024-02-01", 30.00), ("STEPS", "2024-02-03", 70.00), ("STEPS", "2024-03-01", 5.00),
+            ("SHORT", "2024-02-01", 50.00),
+            ("SHORT", "2024-02-09", 49.98),
+            ("STEPS", "2024-02-01", 30.00),
+            ("STEPS", "2024-02-03", 70.00),
+            ("STEPS", "2024-03-01", 5.00),
         ],
     )
     docs = documents(ledger)
     assert (docs["ONE"]["settled_date"], docs["ONE"]["payment_days_to_settle"], docs["ONE"]["payment_count"]) == (
-        d("2024-02-05"), 1, 2)
+        d("2024-02-05"),
+        1,
+        2,
+    )
     assert docs["CENT"]["settled_date"] == d("2024-02-01")
     assert docs["SHORT"]["settled_date"] is None and docs["SHORT"]["paid"] == Decimal("99.98")
     assert docs["STEPS"]["settled_date"] == d("2024-02-03") and docs["STEPS"]["payment_days_to_settle"] == 2
     assert docs["STEPS"]["paid"] == Decimal("105.00") and docs["STEPS"]["last_payment_date"] == d("2024-03-01")
-    assert docs["NONE"]["settled_date"] is None and docs["NONE"]["paid"] is None and docs["NONE"]["payment_count"] is None
+    assert (
+        docs["NONE"]["settled_date"] is None and docs["NONE"]["paid"] is None and docs["NONE"]["payment_count"] is None
+    )

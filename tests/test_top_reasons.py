@@ -28,8 +28,8 @@ def test_slots_match_the_definition_with_ties_negatives_and_short_rows():
         expected = slots_by_sorting(matrix[r], 5)
         got = [(int(features[k, r]), float(values[k, r])) for k in range(5) if features[k, r] >= 0]
         assert got == expected, r
-        assert np.isnan(values[len(expected):, r]).all()
-        assert (features[len(expected):, r] == -1).all()
+        assert np.isnan(values[len(expected) :, r]).all()
+        assert (features[len(expected) :, r] == -1).all()
 
 
 def test_a_column_slice_of_pred_contrib_output_gives_the_same_slots():

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from model.registry import connect, load_packaged
 from training.config import load_config
 from training.promote import promote
-from model.registry import connect, load_packaged
 from training.tracking import alias_version
 from training.train import train_and_register
 
@@ -33,10 +33,23 @@ def mlflow_server(pg_url, tmp_path):
     backend = pg_url.replace("postgresql://", "postgresql+psycopg://", 1)
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("mlflow")), "server", "--backend-store-uri", backend,
-         "--artifacts-destination", (tmp_path / "artifacts").as_uri(), "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "MLFLOW_TRACKING_URI": ""},
+        [
+            str(Path(sys.executable).with_name("mlflow")),
+            "server",
+            "--backend-store-uri",
+            backend,
+            "--artifacts-destination",
+            (tmp_path / "artifacts").as_uri(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "MLFLOW_TRACKING_URI": ""},
     )
     uri = f"http://127.0.0.1:{port}"
     try:
@@ -65,7 +78,9 @@ def test_train_register_promote_and_load_through_a_postgres_backed_server(mlflow
     config = load_config(None, target="default_12m")
     first = train_and_register(feature_table, config, uri=mlflow_server, source="sample")
     assert alias_version("tradecredit-default", "champion") == first.model.version == "1"
-    second = train_and_register(feature_table, config.model_copy(update={"seed": 7}), uri=mlflow_server, source="sample")
+    second = train_and_register(
+        feature_table, config.model_copy(update={"seed": 7}), uri=mlflow_server, source="sample"
+    )
     assert alias_version("tradecredit-default", "challenger") == second.model.version == "2"
     decision = promote("tradecredit-default", feature_table, config, mlflow_server)
     assert decision.champion_version == "1" and decision.challenger_version == "2"

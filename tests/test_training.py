@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from model.registry import load_packaged
 from tradecredit.cli import main
 from training.config import load_config
 from training.dataset import DatasetError, feature_spec, population, split_out_of_time
 from training.fit_all import embargo_days
-from model.registry import load_packaged
 from training.train import train_and_register
 
 
@@ -40,8 +40,8 @@ def test_out_of_time_split_embargoes_the_label_window(feature_table):
 
 
 def test_first_version_is_champion_and_challenger(trained):
-    outcome, uri, _ = trained
-    model, ref = load_packaged("models:/tradecredit-default@champion")
+    outcome, _uri, _ = trained
+    _model, ref = load_packaged("models:/tradecredit-default@champion")
     assert ref.version == outcome.model.version == "1"
     assert load_packaged("models:/tradecredit-default@challenger")[1].version == "1"
     m = outcome.fit.metrics
@@ -101,22 +101,45 @@ def test_same_seed_same_model(feature_table, tmp_path, trained):
 def test_bad_training_input_is_one_line_and_registers_nothing(feature_table, tmp_path):
     features_file = tmp_path / "f.parquet"
     feature_table.to_parquet(features_file)
-    single = feature_table.assign(default_12m=feature_table["default_12m"].where(feature_table["default_12m"].isna(), 0))
+    single = feature_table.assign(
+        default_12m=feature_table["default_12m"].where(feature_table["default_12m"].isna(), 0)
+    )
     single.to_parquet(tmp_path / "single.parquet")
     feature_table.drop(columns=["dso_90d"]).to_parquet(tmp_path / "partial.parquet")
     feature_table.assign(default_12m=np.nan).to_parquet(tmp_path / "empty.parquet")
     db = tmp_path / "mlflow.db"
     runner = CliRunner()
     cases = {
-        ("--features", str(features_file), "--label", "default_12m", "--target", "bankruptcy"): "Invalid value for '--target'",
-        ("--features", str(tmp_path / "empty.parquet"), "--label", "default_12m"): "no rows with an observed default_12m",
+        (
+            "--features",
+            str(features_file),
+            "--label",
+            "default_12m",
+            "--target",
+            "bankruptcy",
+        ): "Invalid value for '--target'",
+        (
+            "--features",
+            str(tmp_path / "empty.parquet"),
+            "--label",
+            "default_12m",
+        ): "no rows with an observed default_12m",
         ("--features", str(tmp_path / "single.parquet"), "--label", "default_12m"): "has a single class",
         ("--features", str(tmp_path / "partial.parquet"), "--label", "default_12m"): "lacks catalogue columns: dso_90d",
-        ("--features", str(features_file), "--label", "default_12m", "--tracking-uri", "http://127.0.0.1:9"): "does not answer",
+        (
+            "--features",
+            str(features_file),
+            "--label",
+            "default_12m",
+            "--tracking-uri",
+            "http://127.0.0.1:9",
+        ): "does not answer",
     }
     for args, message in cases.items():
-        result = runner.invoke(main, ["train", *args, "--tracking-uri", f"sqlite:///{db}"] if "--tracking-uri" not in args
-                               else ["train", *args])
+        result = runner.invoke(
+            main,
+            ["train", *args, "--tracking-uri", f"sqlite:///{db}"] if "--tracking-uri" not in args else ["train", *args],
+        )
         assert result.exit_code != 0, args
         assert message in result.output, (args, result.output)
         assert len([line for line in result.output.strip().splitlines() if line.startswith("Error")]) == 1

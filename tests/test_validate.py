@@ -81,7 +81,12 @@ def test_several_currencies_without_rate_table_is_a_table_problem():
         ("invoices", "customer_id", "C9", "customer_id: unknown customer_id: not among the accepted customers"),
         ("invoices", "due_date", "2023-12-31", "due_date: before invoice_date"),
         ("invoices", "document_type", "debit_memo", "document_type: must be 'invoice' or 'credit_note'"),
-        ("invoices", "invoice_date", "2091-01-01", "invoice_date: date out of range (before 1900-01-01 or after 2027-01-02)"),
+        (
+            "invoices",
+            "invoice_date",
+            "2091-01-01",
+            "invoice_date: date out of range (before 1900-01-01 or after 2027-01-02)",
+        ),
         ("customers", "country", "Germany", "country: must be an ISO 3166 alpha-2 code (two capital letters)"),
         ("customers", "credit_limit", "-1", "credit_limit: must be 0 or more"),
         ("customers", "payment_terms_days", "30.5", "payment_terms_days: not a whole number"),
@@ -212,5 +217,7 @@ def test_ledger_digest_is_the_hash_of_the_tables_ipc_streams_and_follows_their_v
     amounts = invoices.column("amount").combine_chunks()
     one_cent_more = pc.if_else(pa.array([i == 5 for i in range(len(invoices))]), pc.add(amounts, 0.01), amounts)
     changed = invoices.set_column(invoices.schema.get_field_index("amount"), "amount", one_cent_more)
-    assert dataclasses.replace(sample_ledger, tables={**sample_ledger.tables, "invoices": changed}).digest() \
+    assert (
+        dataclasses.replace(sample_ledger, tables={**sample_ledger.tables, "invoices": changed}).digest()
         != sample_ledger.digest()
+    )

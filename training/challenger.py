@@ -208,5 +208,7 @@ def _frame_from_array(array: np.ndarray, names) -> pd.DataFrame:
     if names is None:
         names = [f"x{i}" for i in range(array.shape[1])]
     elif len(names) != array.shape[1]:
-        raise ValueError(f"X has {array.shape[1]} features, but BinnedLogisticScorecard is expecting {len(names)} features as input")
+        raise ValueError(
+            f"X has {array.shape[1]} features, but BinnedLogisticScorecard is expecting {len(names)} features as input"
+        )
     return pd.DataFrame(array, columns=list(names))

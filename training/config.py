@@ -17,7 +17,6 @@ from features.labels import LabelConfig
 from model.registry import REGISTERED_NAMES
 
 
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -74,7 +74,7 @@ class Split:
 def _describe(name: str, part: pd.DataFrame, label: str) -> dict:
     dates = pd.to_datetime(part["as_of_date"])
     return {
-        f"{name}_rows": int(len(part)),
+        f"{name}_rows": len(part),
         f"{name}_positives": int(part[label].sum()),
         f"{name}_rate": float(part[label].mean()) if len(part) else float("nan"),
         f"{name}_from": str(dates.min().date()) if len(part) else "",
@@ -86,7 +86,7 @@ def _hold_out_customers(rows: pd.DataFrame, share: float, seed: int) -> pd.Serie
     """Return a mask of the rows of a random `share` of customers (every snapshot of a customer together)."""
     customers = np.array(sorted(rows["customer_id"].unique()))
     order = np.random.default_rng(seed).permutation(len(customers))
-    chosen = set(customers[order[: max(1, int(round(len(customers) * share)))]])
+    chosen = set(customers[order[: max(1, round(len(customers) * share))]])
     return rows["customer_id"].isin(chosen)
 
 
@@ -109,7 +109,7 @@ def split_out_of_time(rows: pd.DataFrame, label: str, settings: SplitSettings, e
             f"an out-of-time split needs at least {settings.test_periods + 1} as-of dates, got {len(dates)}: "
             "use --monthly over a longer range, or --split customer for a single date"
         )
-    test_dates = dates[-settings.test_periods:]
+    test_dates = dates[-settings.test_periods :]
     cutoff = test_dates[0] - dt.timedelta(days=embargo_days)
     fit_dates = [d for d in dates if d <= cutoff]
     if not fit_dates:

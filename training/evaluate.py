@@ -89,7 +89,9 @@ def calibration_by_decile(y, p, bins: int = 10) -> pd.DataFrame:
     """Return one row per quantile bin of p (1 = lowest risk): bin, n, mean_predicted, observed_rate, abs_gap."""
     y, p = _as_arrays(y, p)
     frame = pd.DataFrame({"bin": quantile_bins(p, bins) + 1, "y": y, "p": p})
-    table = frame.groupby("bin", sort=True).agg(n=("y", "size"), mean_predicted=("p", "mean"), observed_rate=("y", "mean"))
+    table = frame.groupby("bin", sort=True).agg(
+        n=("y", "size"), mean_predicted=("p", "mean"), observed_rate=("y", "mean")
+    )
     table = table.reset_index()
     table["n"] = table["n"].astype(int)
     table["abs_gap"] = (table["mean_predicted"] - table["observed_rate"]).abs()

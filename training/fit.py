@@ -6,13 +6,13 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from training.config import LightGBMSettings
 from model.spec import FeatureSpec
+from training.config import LightGBMSettings
 
 
 def lightgbm_params(settings: LightGBMSettings, spec: FeatureSpec, y_train: np.ndarray, seed: int) -> dict:
     """Return the LightGBM parameters for these settings; everything comes from the config."""
-    params = {
+    params: dict[str, object] = {
         "objective": "binary",
         "metric": settings.early_stopping_metric,
         "learning_rate": settings.learning_rate,

@@ -15,6 +15,9 @@ import pandas as pd
 from features.catalogue import catalogue
 from features.reason_texts import REASON_LABELS
 from model.calibration import ScoreCalibrator
+from model.grades import SCALES
+from model.packaged import PackagedModel
+from model.reason_texts import FALLBACK, templates
 from training.challenger import BinnedLogisticScorecard
 from training.config import TrainingConfig
 from training.dataset import (
@@ -35,9 +38,6 @@ from training.evaluate import (
     score_reference,
 )
 from training.fit import fit_booster, lightgbm_params
-from model.grades import SCALES
-from model.packaged import PackagedModel
-from model.reason_texts import FALLBACK, templates
 from training.tune import tune_lightgbm
 
 BASELINE_FEATURES = ("avg_days_late_90d", "avg_days_late_365d")
@@ -60,7 +60,7 @@ class FitResult:
 def embargo_days(config: TrainingConfig) -> int:
     """Return how many days a label's outcome window spans: training rows must end that far before the test."""
     if config.target == "default_12m":
-        return int(round(config.labels.default_horizon_months * 365.25 / 12))
+        return round(config.labels.default_horizon_months * 365.25 / 12)
     return config.labels.late_window_days + config.labels.late_threshold_days
 
 
@@ -85,16 +85,24 @@ def fit_models(table: pd.DataFrame, config: TrainingConfig, progress: Callable[[
         f"({split.description['split_method']} split)"
     )
     x_train, x_valid, x_test = spec.frame(split.train), spec.frame(split.valid), spec.frame(split.test)
-    y_train, y_valid, y_test = (split.train[label].to_numpy(), split.valid[label].to_numpy(), split.test[label].to_numpy())
+    y_train, y_valid, y_test = (
+        split.train[label].to_numpy(),
+        split.valid[label].to_numpy(),
+        split.test[label].to_numpy(),
+    )
 
-    settings, trials = config.lightgbm, []
+    settings, trials = config.lightgbm, list[dict]()
     if config.tune_trials:
         say(f"tuning LightGBM: {config.tune_trials} Optuna trials judged on the validation customers")
-        settings, trials = tune_lightgbm(x_train, y_train, x_valid, y_valid, spec, settings, config.seed, config.tune_trials)
+        settings, trials = tune_lightgbm(
+            x_train, y_train, x_valid, y_valid, spec, settings, config.seed, config.tune_trials
+        )
         config = config.model_copy(update={"lightgbm": settings})
     say("fitting LightGBM with early stopping on the validation set")
     booster = fit_booster(x_train, y_train, x_valid, y_valid, spec, settings, config.seed)
-    calibrator = ScoreCalibrator(config.calibration.method).fit(booster.predict(x_valid, raw_score=True), y_valid)
+    calibrator = ScoreCalibrator(config.calibration.method).fit(
+        np.asarray(booster.predict(x_valid, raw_score=True)), y_valid
+    )
     bundle = make_bundle(config, spec, split, calibrator)
     packaged = PackagedModel(booster, bundle)
     test_pd = packaged.probability(split.test)
@@ -103,7 +111,11 @@ def fit_models(table: pd.DataFrame, config: TrainingConfig, progress: Callable[[
 
     say("fitting the scorecard challenger (binned logistic regression)")
     scorecard = BinnedLogisticScorecard(categorical=tuple(spec.categorical)).fit(x_train, y_train)
-    scores = {"lightgbm": test_pd, "scorecard": scorecard.predict_proba(x_test)[:, 1], "baseline": baseline_score(split.test)}
+    scores = {
+        "lightgbm": test_pd,
+        "scorecard": scorecard.predict_proba(x_test)[:, 1],
+        "baseline": baseline_score(split.test),
+    }
 
     say("evaluating on the out-of-time test set")
     metrics: dict[str, float] = {}
@@ -124,8 +136,16 @@ def fit_models(table: pd.DataFrame, config: TrainingConfig, progress: Callable[[
     sample = split.test.sample(n=min(2000, len(split.test)), random_state=config.seed)
     explanation = packaged.explain(sample)
     return FitResult(
-        config, spec, split, packaged, lightgbm_params(config.lightgbm, spec, y_train, config.seed), metrics,
-        tables, scores, (explanation.contributions, packaged.matrix(sample)), trials,
+        config,
+        spec,
+        split,
+        packaged,
+        lightgbm_params(config.lightgbm, spec, y_train, config.seed),
+        metrics,
+        tables,
+        scores,
+        (explanation.contributions, packaged.matrix(sample)),
+        trials,
     )
 
 

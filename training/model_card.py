@@ -51,7 +51,8 @@ def model_card(fit) -> str:
         )
     lines += [
         "",
-        f"Split: {split['split_method']}" + (f", embargo {split['embargo_days']} days before the test set." if "embargo_days" in split else "."),
+        f"Split: {split['split_method']}"
+        + (f", embargo {split['embargo_days']} days before the test set." if "embargo_days" in split else "."),
         "",
         "## Test-set performance",
         "",

@@ -14,13 +14,13 @@ import matplotlib
 # Headless: training runs on servers and in CI, where no display exists.
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402  (must follow the backend choice)
-import matplotlib.ticker as ticker  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn.metrics import auc as area_under_curve  # noqa: E402
+import matplotlib.pyplot as plt
+import matplotlib.ticker as ticker
+import numpy as np
+import pandas as pd
+from sklearn.metrics import auc as area_under_curve
 
-from training.evaluate import calibration_by_decile, expected_calibration_error  # noqa: E402
+from training.evaluate import calibration_by_decile, expected_calibration_error
 
 DPI = 120
 
@@ -79,9 +79,7 @@ def plot_calibration(y, p, path, title: str = "Calibration by decile") -> Path:
     table = calibration_by_decile(y, p)
     ece = expected_calibration_error(y, p)
     limit = _calibration_limit(table)
-    fig, (ax_cal, ax_hist) = plt.subplots(
-        2, 1, figsize=(6, 8), gridspec_kw={"height_ratios": [3, 1], "hspace": 0.35}
-    )
+    fig, (ax_cal, ax_hist) = plt.subplots(2, 1, figsize=(6, 8), gridspec_kw={"height_ratios": [3, 1], "hspace": 0.35})
     ax_cal.plot([0, limit], [0, limit], ls="--", color="grey", lw=1, label="Perfect calibration")
     ax_cal.plot(table["mean_predicted"], table["observed_rate"], marker="o", lw=1.5, label=f"Model (ECE {ece:.4f})")
     ax_cal.set(xlim=(0, limit), ylim=(0, limit), title=title)

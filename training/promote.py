@@ -43,7 +43,9 @@ def recent_rows(table: pd.DataFrame, label: str, periods: int) -> pd.DataFrame:
     return rows[rows["as_of_date"].isin(dates)]
 
 
-def compare(champion, challenger, rows: pd.DataFrame, label: str, settings: PromotionSettings) -> tuple[bool, list[str], dict]:
+def compare(
+    champion, challenger, rows: pd.DataFrame, label: str, settings: PromotionSettings
+) -> tuple[bool, list[str], dict]:
     """Return (challenger wins, reasons, figures) for two packaged models on the same rows."""
     y = rows[label].to_numpy()
     p_champion, p_challenger = champion.probability(rows), challenger.probability(rows)
@@ -58,11 +60,17 @@ def compare(champion, challenger, rows: pd.DataFrame, label: str, settings: Prom
     }
     reasons = []
     if figures["challenger_auc"] < figures["champion_auc"] - settings.max_auc_drop:
-        reasons.append(f"AUC {figures['challenger_auc']:.4f} is more than {settings.max_auc_drop} below the champion's {figures['champion_auc']:.4f}")
+        reasons.append(
+            f"AUC {figures['challenger_auc']:.4f} is more than {settings.max_auc_drop} below the champion's {figures['champion_auc']:.4f}"
+        )
     if figures["challenger_ece"] > figures["champion_ece"] + ECE_TOLERANCE:
-        reasons.append(f"calibration error {figures['challenger_ece']:.4f} is worse than the champion's {figures['champion_ece']:.4f}")
+        reasons.append(
+            f"calibration error {figures['challenger_ece']:.4f} is worse than the champion's {figures['champion_ece']:.4f}"
+        )
     if not figures["challenger_psi"] < settings.max_psi:
-        reasons.append(f"PSI {figures['challenger_psi']:.3f} against its reference scores is not under {settings.max_psi}")
+        reasons.append(
+            f"PSI {figures['challenger_psi']:.3f} against its reference scores is not under {settings.max_psi}"
+        )
     return not reasons, reasons or ["at least as good as the champion on every check"], figures
 
 
@@ -79,7 +87,9 @@ def promote(model_name: str, table: pd.DataFrame, config: TrainingConfig, uri: s
         tracking.set_alias(model_name, registry.CHAMPION, challenger_version)
         return PromotionDecision(model_name, None, challenger_version, True, ["there was no champion"])
     if champion_version == challenger_version:
-        return PromotionDecision(model_name, champion_version, challenger_version, False, ["challenger is already champion"])
+        return PromotionDecision(
+            model_name, champion_version, challenger_version, False, ["challenger is already champion"]
+        )
     champion, _ = registry.load_packaged(f"models:/{model_name}/{champion_version}")
     challenger, _ = registry.load_packaged(f"models:/{model_name}/{challenger_version}")
     label = challenger.target
@@ -89,10 +99,16 @@ def promote(model_name: str, table: pd.DataFrame, config: TrainingConfig, uri: s
     experiment = tracking.experiment_id(config.experiment_name, uri)
     with mlflow.start_run(experiment_id=experiment, run_name=f"promotion-{model_name}-v{challenger_version}"):
         mlflow.log_metrics({k: float(v) for k, v in figures.items() if np.isfinite(v)})
-        mlflow.set_tags({
-            "kind": "promotion", "model": model_name, "champion_version": champion_version,
-            "challenger_version": challenger_version, "promoted": str(wins), "reasons": "; ".join(reasons),
-        })
+        mlflow.set_tags(
+            {
+                "kind": "promotion",
+                "model": model_name,
+                "champion_version": champion_version,
+                "challenger_version": challenger_version,
+                "promoted": str(wins),
+                "reasons": "; ".join(reasons),
+            }
+        )
     if wins:
         tracking.set_alias(model_name, registry.CHAMPION, challenger_version)
     return decision

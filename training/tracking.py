@@ -29,7 +29,7 @@ def experiment_id(name: str, uri: str) -> str:
         return found.experiment_id
     location = None
     if uri.startswith("sqlite:///"):
-        location = (Path(uri[len("sqlite:///"):]).parent / DEFAULT_ARTIFACTS).resolve().as_uri()
+        location = (Path(uri[len("sqlite:///") :]).parent / DEFAULT_ARTIFACTS).resolve().as_uri()
     return mlflow.create_experiment(name, artifact_location=location)
 
 
@@ -84,7 +84,7 @@ def register(model_uri: str, name: str, run_id: str) -> ModelRef:
     client.set_registered_model_alias(name, CHALLENGER, version.version)
     if alias_version(name, CHAMPION) is None:
         client.set_registered_model_alias(name, CHAMPION, version.version)
-    return ModelRef(name, str(version.version), run_id, version.source)
+    return ModelRef(name, str(version.version), run_id, version.source or "")
 
 
 def alias_version(name: str, alias: str) -> str | None:
@@ -108,7 +108,10 @@ def log_trials(trials: list[dict]) -> None:
     """Log each tuning trial as a nested run of the active run: its parameters and validation log loss."""
     import mlflow
 
-    experiment = mlflow.active_run().info.experiment_id  # a nested run would otherwise land in "Default"
+    parent = mlflow.active_run()
+    if parent is None:
+        raise RuntimeError("tuning trials are logged inside a training run; none is active")
+    experiment = parent.info.experiment_id  # a nested run would otherwise land in "Default"
     for trial in trials:
         with mlflow.start_run(run_name=f"trial-{trial['number']}", nested=True, experiment_id=experiment):
             mlflow.log_params(trial["params"])

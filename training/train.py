@@ -89,7 +89,7 @@ def train_and_register(
 def _as_float(example: pd.DataFrame, fit: FitResult) -> pd.DataFrame:
     # Numeric features are doubles in the signature, so a count that arrives as 3.0 is never refused.
     numeric = [n for n in fit.spec.names if n not in fit.spec.categorical]
-    return example.astype({n: "float64" for n in numeric})
+    return example.astype(dict.fromkeys(numeric, "float64"))
 
 
 def _log_params(fit: FitResult) -> None:
@@ -115,12 +115,21 @@ def _log_artifacts(fit: FitResult, folder: Path) -> None:
 
     y_test = fit.split.test[fit.config.target].to_numpy()
     plots = [
-        plot_roc({name: tuple(roc_curve(y_test, score)[:2]) for name, score in fit.test_scores.items()},
-                 folder / "roc.png", title=f"{fit.config.target}: ROC on the out-of-time test set"),
-        plot_calibration(y_test, fit.test_scores["lightgbm"], folder / "calibration.png",
-                         title=f"{fit.config.target}: calibration on the out-of-time test set"),
+        plot_roc(
+            {name: tuple(roc_curve(y_test, score)[:2]) for name, score in fit.test_scores.items()},
+            folder / "roc.png",
+            title=f"{fit.config.target}: ROC on the out-of-time test set",
+        ),
+        plot_calibration(
+            y_test,
+            fit.test_scores["lightgbm"],
+            folder / "calibration.png",
+            title=f"{fit.config.target}: calibration on the out-of-time test set",
+        ),
         plot_gains(fit.tables["gains"], folder / "gains.png"),
-        plot_importance(list(fit.spec.names), fit.packaged.booster.feature_importance("gain"), folder / "importance.png"),
+        plot_importance(
+            list(fit.spec.names), fit.packaged.booster.feature_importance("gain"), folder / "importance.png"
+        ),
     ]
     if fit.shap_sample is not None:
         contributions, frame = fit.shap_sample

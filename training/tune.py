@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from training.config import LightGBMSettings
 from model.spec import FeatureSpec
+from training.config import LightGBMSettings
 from training.fit import fit_booster
 
 
@@ -42,11 +42,12 @@ def tune_lightgbm(
             "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True),
         }
         booster = fit_booster(x_train, y_train, x_valid, y_valid, spec, settings.model_copy(update=params), seed)
-        raw = booster.predict(x_valid, raw_score=True)
+        raw = np.asarray(booster.predict(x_valid, raw_score=True))
         # Judged on the raw scores' ranking-and-spread via log loss of a sigmoid: calibration comes after.
         value = float(log_loss(y_valid, 1 / (1 + np.exp(-raw)), labels=[0, 1]))
-        records.append({"number": trial.number, "params": params, "valid_log_loss": value,
-                        "trees": booster.num_trees()})
+        records.append(
+            {"number": trial.number, "params": params, "valid_log_loss": value, "trees": booster.num_trees()}
+        )
         return value
 
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed))

@@ -1,6 +1,6 @@
 """Plot and tabulate a few feature distributions of a feature table (used for docs/features.md).
 
-    python docs/scripts/feature_distributions.py FEATURES.parquet OUT.png "SAP FI-AR ledger" 2018-12-31
+python docs/scripts/feature_distributions.py FEATURES.parquet OUT.png "SAP FI-AR ledger" 2018-12-31
 """
 
 from __future__ import annotations
@@ -10,12 +10,18 @@ import sys
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-SHOWN = ("avg_days_late_365d", "share_paid_over_30d_late_365d", "max_days_past_due_open", "dso_90d",
-         "invoice_amount_365d", "days_late_trend_90d")
+SHOWN = (
+    "avg_days_late_365d",
+    "share_paid_over_30d_late_365d",
+    "max_days_past_due_open",
+    "dso_90d",
+    "invoice_amount_365d",
+    "days_late_trend_90d",
+)
 
 
 def main(features_path: str, out: str, title: str, as_of: str) -> None:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from features.adapters.common import AdapterReport, as_date, as_id, conform, fmt_count
 
-__all__ = ["AdapterReport", "convert", "DEFAULT_FILE", "PAYMENT_TERMS_DAYS"]
+__all__ = ["DEFAULT_FILE", "PAYMENT_TERMS_DAYS", "AdapterReport", "convert"]
 
 DEFAULT_FILE = "WA_Fn-UseC_-Accounts-Receivable.csv"
 PAYMENT_TERMS_DAYS = 30  # DueDate is InvoiceDate + 30 days on every row
@@ -115,8 +115,10 @@ def convert(source: Path) -> tuple[dict[str, pd.DataFrame], AdapterReport]:
         "(the real date is not in the data: a dispute can only be raised after the invoice, so this is the "
         "earliest possible date), resolved_date = SettledDate, outcome empty"
     )
-    note("DaysToSettle and DaysLate dropped (derived from the dates; they leak the label); PaperlessBill dropped "
-         "(equals InvoiceDate >= PaperlessDate on almost every row)")
+    note(
+        "DaysToSettle and DaysLate dropped (derived from the dates; they leak the label); PaperlessBill dropped "
+        "(equals InvoiceDate >= PaperlessDate on almost every row)"
+    )
 
     customers = _customers(df, customer_id, dates["PaperlessDate"], report)
 
@@ -147,5 +149,6 @@ def _customers(df: pd.DataFrame, customer_id: pd.Series, paperless: pd.Series, r
     )
     customers["customer_id"] = customers["customer_id"].astype("str")
     customers["country_code"] = customers["country_code"].astype("str")
-    return conform("customers", customers[["customer_id", "payment_terms_days", "credit_limit", "country_code",
-                                           "paperless_date"]])
+    return conform(
+        "customers", customers[["customer_id", "payment_terms_days", "credit_limit", "country_code", "paperless_date"]]
+    )

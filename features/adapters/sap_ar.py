@@ -22,7 +22,7 @@ from features.adapters.common import (
     fmt_count,
 )
 
-__all__ = ["AdapterReport", "convert", "DEFAULT_FILE", "DOCUMENT_TYPES", "DROPPED_POSTING_KEYS"]
+__all__ = ["DEFAULT_FILE", "DOCUMENT_TYPES", "DROPPED_POSTING_KEYS", "AdapterReport", "convert"]
 
 DEFAULT_FILE = "full_dataset.zip"
 CURRENCY = "EUR"

@@ -18,7 +18,9 @@ async def get_settings(request: Request) -> ApiSettings:
     return request.app.state.settings
 
 
-async def require_api_key(key: str | None = Depends(api_key_header), settings: ApiSettings = Depends(get_settings)) -> None:
+async def require_api_key(
+    key: str | None = Depends(api_key_header), settings: ApiSettings = Depends(get_settings)
+) -> None:
     """Refuse the request (401) unless it carries a configured key; keys are compared in constant time."""
     if key is None or not any(hmac.compare_digest(key.encode(), k.encode()) for k in settings.api_keys):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or unknown API key (header X-API-Key)")

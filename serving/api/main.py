@@ -18,10 +18,10 @@ from serving.audit import AuditLog
 def load_service(settings: ApiSettings):
     """Return a ready ScoringService: ledger validated, models resolved and loaded, warm-up passed."""
     from features.load import load_ledger
+    from model.registry import connect, tracking_uri
     from serving.limits import load_policy
     from serving.scoring import load_scoring_models
     from serving.service import ScoringService
-    from model.registry import connect, tracking_uri
 
     policy = load_policy(settings.limit_policy)
     connect(tracking_uri(settings.tracking_uri))
@@ -29,6 +29,8 @@ def load_service(settings: ApiSettings):
     ledger, _ = load_ledger(settings.ledger, reference_date=settings.reference_date or dt.date.today())
     service = ScoringService(ledger, models, policy)
     as_of = settings.default_as_of or service.last_date
+    if as_of is None:
+        raise RuntimeError(f"the ledger {settings.ledger} has no dated rows: there is nothing to score")
     first = list(service.scored(as_of).position)[:1]  # warm-up: the whole date scored and explained
     scored, _ = service.score(first, as_of)
     if first and len(scored) != 1:
@@ -36,14 +38,15 @@ def load_service(settings: ApiSettings):
     return service
 
 
-def create_app(settings: ApiSettings | None = None, clock: Callable[[], dt.datetime] | None = None,
-               load_in_background: bool = True) -> FastAPI:
+def create_app(
+    settings: ApiSettings | None = None, clock: Callable[[], dt.datetime] | None = None, load_in_background: bool = True
+) -> FastAPI:
     """Return the app. Settings default to the environment, read when the app starts."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.settings = settings or ApiSettings()
-        app.state.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        app.state.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         app.state.audit = AuditLog(app.state.settings.audit_log)
         app.state.service, app.state.load_error, app.state.model_version = None, None, None
 

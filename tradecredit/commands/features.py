@@ -33,11 +33,20 @@ def as_of_dates_from_options(as_of: tuple[dt.date, ...], monthly: tuple[dt.date,
 
 @click.command()
 @click.option("--list", "list_catalogue", is_flag=True, help="Print the feature catalogue and exit.")
-@click.option("--ledger", "ledger_source", metavar="SRC", help="Ledger: a CSV/Parquet folder, a DuckDB file or a postgresql:// URL.")
+@click.option(
+    "--ledger",
+    "ledger_source",
+    metavar="SRC",
+    help="Ledger: a CSV/Parquet folder, a DuckDB file or a postgresql:// URL.",
+)
 @click.option("--as-of", "as_of", multiple=True, callback=parse_date, metavar="DATE", help="As-of date (repeatable).")
 @click.option("--monthly", nargs=2, callback=parse_date, metavar="FROM TO", help="Every month end from FROM to TO.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Parquet file to write.")
-@click.option("--with-labels", is_flag=True, help="Add default_12m, late_payment_90d and in_default_at_as_of (default label settings).")
+@click.option(
+    "--with-labels",
+    is_flag=True,
+    help="Add default_12m, late_payment_90d and in_default_at_as_of (default label settings).",
+)
 @quarantine_option
 @reference_date_option
 def features(list_catalogue, ledger_source, as_of, monthly, out, with_labels, quarantine_dir, reference_date) -> None:

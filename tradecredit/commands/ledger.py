@@ -24,17 +24,25 @@ def validate(ledger_source: str, quarantine_dir: Path | None, reference_date) ->
 
     Exits with status 1 on a table-level problem, or on any bad row unless --quarantine is given.
     """
-    ledger, report = read_ledger_or_exit(ledger_source, quarantine_dir, reference_date)
+    _ledger, report = read_ledger_or_exit(ledger_source, quarantine_dir, reference_date)
     click.echo(f"ledger {report.source}: valid")
     for line in report.summary_lines():
         click.echo(line)
 
 
 @click.command()
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write the tables to.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the tables to.",
+)
 @click.option("--customers", default=2000, show_default=True, type=click.IntRange(min=1), help="Number of customers.")
 @click.option("--years", default=3, show_default=True, type=click.IntRange(min=1, max=30), help="Years of history.")
-@click.option("--seed", default=42, show_default=True, type=int, help="Random seed: the same seed gives the same ledger.")
+@click.option(
+    "--seed", default=42, show_default=True, type=int, help="Random seed: the same seed gives the same ledger."
+)
 @click.option("--format", "fmt", default="csv", show_default=True, type=click.Choice(["csv", "parquet"]))
 def sample(out_dir: Path, customers: int, years: int, seed: int, fmt: str) -> None:
     """Write a synthetic B2B portfolio (docs/sample-portfolio.md tells its story)."""
@@ -62,7 +70,9 @@ ADAPTERS = {"sap-ar": "features.adapters.sap_ar", "ibm-ar": "features.adapters.i
 @click.command(name="import")
 @click.argument("kind", type=click.Choice(sorted(ADAPTERS)))
 @click.option("--source", required=True, type=click.Path(exists=True, path_type=Path), help="The export to convert.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the ledger.")
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the ledger."
+)
 @click.option("--format", "fmt", default="parquet", show_default=True, type=click.Choice(["csv", "parquet"]))
 def import_(kind: str, source: Path, out_dir: Path, fmt: str) -> None:
     """Convert an ERP accounts-receivable export (KIND: sap-ar, ibm-ar) into a contract ledger (docs/adapters.md)."""

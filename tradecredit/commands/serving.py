@@ -28,31 +28,52 @@ def _terminate_cleanly() -> None:
 
 @click.command()
 @ledger_option
-@click.option("--as-of", "as_of", required=True, callback=parse_date, metavar="DATE", help="Score as known on this date.")
-@click.option("--model", "model_uri", default=DEFAULT_MODEL_URI, show_default=True,
-              help="Default model (registry URI).")
-@click.option("--late-model", "late_uri", default=LATE_MODEL_URI, show_default=True,
-              help="Late-payment model; 'none' to leave it out.")
+@click.option(
+    "--as-of", "as_of", required=True, callback=parse_date, metavar="DATE", help="Score as known on this date."
+)
+@click.option(
+    "--model", "model_uri", default=DEFAULT_MODEL_URI, show_default=True, help="Default model (registry URI)."
+)
+@click.option(
+    "--late-model",
+    "late_uri",
+    default=LATE_MODEL_URI,
+    show_default=True,
+    help="Late-payment model; 'none' to leave it out.",
+)
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Parquet file to write.")
-@click.option("--limit-policy", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Limit policy (TOML).")
+@click.option(
+    "--limit-policy", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Limit policy (TOML)."
+)
 @click.option("--chunk-size", default=10_000, show_default=True, type=click.IntRange(min=1))
 @click.option("--show", default=0, type=click.IntRange(min=0), help="Print the N riskiest customers with reasons.")
 @click.option("--tracking-uri", help="MLflow tracking URI. Default: $MLFLOW_TRACKING_URI, else ./mlflow.db.")
 @quarantine_option
 @reference_date_option
-def score(ledger_source, as_of, model_uri, late_uri, out, limit_policy, chunk_size, show, tracking_uri, quarantine_dir,
-          reference_date) -> None:
+def score(
+    ledger_source,
+    as_of,
+    model_uri,
+    late_uri,
+    out,
+    limit_policy,
+    chunk_size,
+    show,
+    tracking_uri,
+    quarantine_dir,
+    reference_date,
+) -> None:
     """Score the whole portfolio: PD, grade, reasons, late-payment probability and limit advice.
 
     Writes OUT atomically (an interrupted run leaves no file) and OUT.manifest.json beside it.
     """
     from tqdm import tqdm
 
+    from model.registry import TrackingError, connect
+    from model.registry import tracking_uri as resolve_uri
     from serving.batch import run_batch
     from serving.limits import PolicyError, load_policy
     from serving.scoring import load_scoring_models
-    from model.registry import TrackingError, connect
-    from model.registry import tracking_uri as resolve_uri
 
     _terminate_cleanly()
     try:
@@ -64,12 +85,22 @@ def score(ledger_source, as_of, model_uri, late_uri, out, limit_policy, chunk_si
     ledger, report = read_ledger_or_exit(ledger_source, quarantine_dir, reference_date)
     described = ", ".join(f"{k} {v}" for k, v in models.describe().items())
     say(f"scoring {ledger_source} as of {as_of} with {described}")
-    result = run_batch(ledger, as_of, models, policy, out, quarantined=report.rows_quarantined,
-                       chunk_size=chunk_size, progress=lambda **kw: tqdm(**kw, file=click.get_text_stream("stderr")),
-                       steps=say)
+    result = run_batch(
+        ledger,
+        as_of,
+        models,
+        policy,
+        out,
+        quarantined=report.rows_quarantined,
+        chunk_size=chunk_size,
+        progress=lambda **kw: tqdm(**kw, file=click.get_text_stream("stderr")),  # type: ignore[operator]  # tqdm has no type hints
+        steps=say,
+    )
     skipped = ", ".join(f"{n:,} {why}" for why, n in result.skipped.items() if n)
-    click.echo(f"{result.scored:,} customers scored into {result.out} (manifest {result.manifest})"
-               + (f"; skipped: {skipped}" if skipped else ""))
+    click.echo(
+        f"{result.scored:,} customers scored into {result.out} (manifest {result.manifest})"
+        + (f"; skipped: {skipped}" if skipped else "")
+    )
     if show:
         _print_riskiest(result.out, show)
 
@@ -83,8 +114,10 @@ def _print_riskiest(path: Path, n: int) -> None:
     for row in riskiest.itertuples():
         late = "" if pd.isna(row.late_payment_prob_90d) else f", late payment {row.late_payment_prob_90d:.0%}"
         limit = "no limit" if pd.isna(row.current_credit_limit) else f"{row.current_credit_limit:,.0f}"
-        click.echo(f"{row.customer_id}: PD {row.pd_12m:.1%}, grade {row.risk_grade}{late}; "
-                   f"limit {limit} -> {row.recommended_credit_limit:,.0f}")
+        click.echo(
+            f"{row.customer_id}: PD {row.pd_12m:.1%}, grade {row.risk_grade}{late}; "
+            f"limit {limit} -> {row.recommended_credit_limit:,.0f}"
+        )
         for i in range(1, 4):
             text = getattr(row, f"reason_{i}_text_en")
             if isinstance(text, str):

@@ -63,31 +63,62 @@ def default_monthly_range(ledger):
 
 
 @click.command()
-@click.option("--ledger", "ledger_source", metavar="SRC", help="Ledger: a CSV/Parquet folder, a DuckDB file or a postgresql:// URL.")
-@click.option("--features", "features_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A prepared feature table (Parquet) instead of a ledger; needs --label.")
+@click.option(
+    "--ledger",
+    "ledger_source",
+    metavar="SRC",
+    help="Ledger: a CSV/Parquet folder, a DuckDB file or a postgresql:// URL.",
+)
+@click.option(
+    "--features",
+    "features_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A prepared feature table (Parquet) instead of a ledger; needs --label.",
+)
 @click.option("--label", help="With --features: the column holding the outcome (0/1, empty when unobserved).")
 @click.option("--target", type=TARGET_CHOICE, help="What to predict. Default: from --config, else default_12m.")
-@click.option("--monthly", nargs=2, callback=parse_date, metavar="FROM TO", help="As-of dates: every month end from FROM to TO.")
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Training config (TOML).")
+@click.option(
+    "--monthly", nargs=2, callback=parse_date, metavar="FROM TO", help="As-of dates: every month end from FROM to TO."
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Training config (TOML).",
+)
 @click.option("--experiment", help="MLflow experiment. Default: tradecredit-<target>.")
 @click.option("--split", "split_method", type=click.Choice(["out_of_time", "customer"]), help="Default: out_of_time.")
 @click.option("--seed", type=int, help="Random seed (default 42): the same data, config and seed give the same model.")
-@click.option("--tune", "tune_trials", type=click.IntRange(min=0), help="Optuna trials before the final fit (each a nested run).")
+@click.option(
+    "--tune", "tune_trials", type=click.IntRange(min=0), help="Optuna trials before the final fit (each a nested run)."
+)
 @click.option("--tracking-uri", help="MLflow tracking URI. Default: $MLFLOW_TRACKING_URI, else ./mlflow.db.")
 @quarantine_option
 @reference_date_option
-def train(ledger_source, features_file, label, target, monthly, config_file, experiment, split_method, seed,
-          tune_trials, tracking_uri, quarantine_dir, reference_date) -> None:
+def train(
+    ledger_source,
+    features_file,
+    label,
+    target,
+    monthly,
+    config_file,
+    experiment,
+    split_method,
+    seed,
+    tune_trials,
+    tracking_uri,
+    quarantine_dir,
+    reference_date,
+) -> None:
     """Train a default or late-payment model, log it to MLflow and register it as `challenger`.
 
     The first version of a model also becomes `champion`; later ones wait for `tradecredit promote`.
     """
-    from training.config import ConfigError, load_config
-    from model.spec import ModelInputError
-    from training.dataset import DatasetError
     from model.registry import TrackingError
     from model.registry import tracking_uri as resolve_uri
+    from model.spec import ModelInputError
+    from training.config import ConfigError, load_config
+    from training.dataset import DatasetError
     from training.train import train_and_register
 
     if target is None and label in TARGET_CHOICE.choices:
@@ -96,9 +127,12 @@ def train(ledger_source, features_file, label, target, monthly, config_file, exp
         config = load_config(config_file, target=target, experiment=experiment, seed=seed, tune_trials=tune_trials)
         if split_method:
             config = config.model_copy(update={"split": config.split.model_copy(update={"method": split_method})})
-        table, source, digest = training_table(ledger_source, features_file, label, monthly, config, quarantine_dir, reference_date)
-        outcome = train_and_register(table, config, uri=resolve_uri(tracking_uri), source=source,
-                                     ledger_digest=digest, progress=say)
+        table, source, digest = training_table(
+            ledger_source, features_file, label, monthly, config, quarantine_dir, reference_date
+        )
+        outcome = train_and_register(
+            table, config, uri=resolve_uri(tracking_uri), source=source, ledger_digest=digest, progress=say
+        )
     except (ConfigError, DatasetError, ModelInputError, TrackingError) as exc:
         raise click.ClickException(str(exc)) from None
     m = outcome.fit.metrics
@@ -112,27 +146,35 @@ def train(ledger_source, features_file, label, target, monthly, config_file, exp
 @click.command()
 @click.option("--model", "model_name", required=True, help="Registered model, e.g. tradecredit-default.")
 @click.option("--ledger", "ledger_source", metavar="SRC", help="Ledger to take the recent out-of-time rows from.")
-@click.option("--features", "features_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A prepared feature table with labels instead of a ledger.")
+@click.option(
+    "--features",
+    "features_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A prepared feature table with labels instead of a ledger.",
+)
 @click.option("--label", help="With --features: the outcome column.")
 @click.option("--monthly", nargs=2, callback=parse_date, metavar="FROM TO")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--tracking-uri", help="MLflow tracking URI. Default: $MLFLOW_TRACKING_URI, else ./mlflow.db.")
 @quarantine_option
 @reference_date_option
-def promote(model_name, ledger_source, features_file, label, monthly, config_file, tracking_uri, quarantine_dir, reference_date) -> None:
+def promote(
+    model_name, ledger_source, features_file, label, monthly, config_file, tracking_uri, quarantine_dir, reference_date
+) -> None:
     """Make the challenger champion if it is at least as good on recent out-of-time data."""
-    from training.config import REGISTERED_NAMES, ConfigError, load_config
-    from model.spec import ModelInputError
-    from training.dataset import DatasetError
-    from training.promote import promote as run_promotion
     from model.registry import TrackingError
     from model.registry import tracking_uri as resolve_uri
+    from model.spec import ModelInputError
+    from training.config import REGISTERED_NAMES, ConfigError, load_config
+    from training.dataset import DatasetError
+    from training.promote import promote as run_promotion
 
     target = next((t for t, n in REGISTERED_NAMES.items() if n == model_name), None)
     try:
         config = load_config(config_file, target=target)
-        table, _, _ = training_table(ledger_source, features_file, label, monthly, config, quarantine_dir, reference_date)
+        table, _, _ = training_table(
+            ledger_source, features_file, label, monthly, config, quarantine_dir, reference_date
+        )
         decision = run_promotion(model_name, table, config, resolve_uri(tracking_uri))
     except (ConfigError, DatasetError, ModelInputError, TrackingError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -18,8 +18,13 @@ def get_model(service: ScoringService = Depends(get_service)) -> ModelsResponse:
     return ModelsResponse(
         model_version=f"{service.models.default.name}/{service.models.default.version}",
         models=[
-            ModelDescription(name=m.name, version=m.version, run_id=m.run_id, target=m.model.target,
-                             features=list(m.model.spec.names))
+            ModelDescription(
+                name=m.name,
+                version=m.version,
+                run_id=m.run_id,
+                target=m.model.target,
+                features=list(m.model.spec.names),
+            )
             for m in loaded
         ],
     )

@@ -8,6 +8,7 @@ import uuid
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 
+from model.reasons import MAX_REASONS
 from serving.api.deps import get_service, get_settings, require_api_key
 from serving.api.schemas import (
     CustomerScore,
@@ -19,10 +20,13 @@ from serving.api.schemas import (
 )
 from serving.api.settings import ApiSettings
 from serving.service import AsOfOutOfRange, ScoringService
-from model.reasons import MAX_REASONS
 
-router = APIRouter(prefix="/v1", tags=["scores"], dependencies=[Depends(require_api_key)],
-                   responses={401: {"model": ErrorBody}, 503: {"model": ErrorBody}})
+router = APIRouter(
+    prefix="/v1",
+    tags=["scores"],
+    dependencies=[Depends(require_api_key)],
+    responses={401: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+)
 
 
 def _optional(value):
@@ -32,29 +36,39 @@ def _optional(value):
 def to_customer_score(row: dict) -> CustomerScore:
     reasons = [
         Reason(
-            feature=row[f"reason_{i}_feature"], value=_optional(row[f"reason_{i}_value"]),
-            contribution=row[f"reason_{i}_contribution"], text_en=row[f"reason_{i}_text_en"],
+            feature=row[f"reason_{i}_feature"],
+            value=_optional(row[f"reason_{i}_value"]),
+            contribution=row[f"reason_{i}_contribution"],
+            text_en=row[f"reason_{i}_text_en"],
             text_zh=row[f"reason_{i}_text_zh"],
         )
         for i in range(1, MAX_REASONS + 1)
         if isinstance(row[f"reason_{i}_feature"], str)  # an empty slot reads back as None
     ]
     return CustomerScore(
-        customer_id=row["customer_id"], as_of_date=row["as_of_date"], pd_12m=row["pd_12m"],
-        risk_grade=int(row["risk_grade"]), late_payment_prob_90d=_optional(row["late_payment_prob_90d"]),
-        in_default_at_as_of=bool(row["in_default_at_as_of"]), reasons=reasons,
+        customer_id=row["customer_id"],
+        as_of_date=row["as_of_date"],
+        pd_12m=row["pd_12m"],
+        risk_grade=int(row["risk_grade"]),
+        late_payment_prob_90d=_optional(row["late_payment_prob_90d"]),
+        in_default_at_as_of=bool(row["in_default_at_as_of"]),
+        reasons=reasons,
         credit_limit=LimitAdvice(
-            current=_optional(row["current_credit_limit"]), recommended=row["recommended_credit_limit"],
-            change=row["limit_change"], reasons=row["limit_reasons"],
+            current=_optional(row["current_credit_limit"]),
+            recommended=row["recommended_credit_limit"],
+            change=row["limit_change"],
+            reasons=row["limit_reasons"],
         ),
-        model_name=row["model_name"], model_version=row["model_version"],
+        model_name=row["model_name"],
+        model_version=row["model_version"],
         late_payment_model_name=_optional(row["late_payment_model_name"]),
         late_payment_model_version=_optional(row["late_payment_model_version"]),
     )
 
 
-def _score(request: Request, service: ScoringService, customer_ids: list[str], as_of: dt.date,
-           request_id: str) -> ScoreResponse:
+def _score(
+    request: Request, service: ScoringService, customer_ids: list[str], as_of: dt.date, request_id: str
+) -> ScoreResponse:
     try:
         scores, missing = service.score(customer_ids, as_of)
     except AsOfOutOfRange as exc:
@@ -62,29 +76,44 @@ def _score(request: Request, service: ScoringService, customer_ids: list[str], a
     if scores:
         request.app.state.audit.record(request_id, scores, request.app.state.clock().isoformat())
     return ScoreResponse(
-        request_id=request_id, model_version=request.app.state.model_version,
-        scores=[to_customer_score(r) for r in scores], not_found=missing,
+        request_id=request_id,
+        model_version=request.app.state.model_version,
+        scores=[to_customer_score(r) for r in scores],
+        not_found=missing,
     )
 
 
 @router.post("/scores", response_model=ScoreResponse, responses={422: {"model": ErrorBody}})
-def post_scores(body: ScoreRequest, request: Request, service: ScoringService = Depends(get_service),
-                settings: ApiSettings = Depends(get_settings),
-                x_request_id: str | None = Header(default=None)) -> ScoreResponse:
+def post_scores(
+    body: ScoreRequest,
+    request: Request,
+    service: ScoringService = Depends(get_service),
+    settings: ApiSettings = Depends(get_settings),
+    x_request_id: str | None = Header(default=None),
+) -> ScoreResponse:
     """Score customers as known on `as_of`, from the configured ledger."""
     if len(body.customer_ids) > settings.max_customers_per_request:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            f"at most {settings.max_customers_per_request} customers per request")
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"at most {settings.max_customers_per_request} customers per request"
+        )
     return _score(request, service, body.customer_ids, body.as_of, x_request_id or uuid.uuid4().hex)
 
 
 @router.get("/customers/{customer_id}/score", response_model=ScoreResponse, responses={404: {"model": ErrorBody}})
-def get_customer_score(customer_id: str, request: Request,
-                       as_of: dt.date | None = Query(default=None, description="default: the configured date, else the ledger's last date"),
-                       service: ScoringService = Depends(get_service), settings: ApiSettings = Depends(get_settings),
-                       x_request_id: str | None = Header(default=None)) -> ScoreResponse:
+def get_customer_score(
+    customer_id: str,
+    request: Request,
+    as_of: dt.date | None = Query(
+        default=None, description="default: the configured date, else the ledger's last date"
+    ),
+    service: ScoringService = Depends(get_service),
+    settings: ApiSettings = Depends(get_settings),
+    x_request_id: str | None = Header(default=None),
+) -> ScoreResponse:
     """Score one customer."""
     when = as_of or settings.default_as_of or service.last_date
+    if when is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the ledger has no dated rows: pass ?as_of=")
     response = _score(request, service, [customer_id], when, x_request_id or uuid.uuid4().hex)
     if not response.scores:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"customer {customer_id!r} has no invoice on or before {when}")
