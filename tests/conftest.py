@@ -1,77 +1,18 @@
-"""Shared fixtures: a tiny valid ledger written inside the tests, the shared data sets, PostgreSQL."""
+"""Shared fixtures: the shared data sets, PostgreSQL, a sample ledger, its features and two trained models."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 from pathlib import Path
 
-import pandas as pd
 import pytest
+from helpers import PG_ADMIN_URL, REFERENCE, SHARED_DATA
 
 from features.labels import LabelConfig
 from features.load import load_ledger
 from features.pipeline import build_feature_table, month_ends
 from features.sample import SampleConfig, generate_portfolio, write_portfolio
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("TRADECREDIT_SHARED_DATA", REPO.parent / "shared" / "data"))
-PG_ADMIN_URL = os.environ.get("TRADECREDIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-REFERENCE = dt.date(2025, 1, 1)
-
-
-def d(text: str) -> dt.date:
-    return dt.date.fromisoformat(text)
-
-
-def tiny_frames() -> dict[str, pd.DataFrame]:
-    """Return a small ledger that meets the contract: two customers, four documents."""
-    return {
-        "customers": pd.DataFrame(
-            {
-                "customer_id": ["C1", "C2"],
-                "name": ["Acme GmbH", "Beta BV"],
-                "country": ["DE", "NL"],
-                "industry": ["retail", "construction"],
-                "onboarding_date": [d("2020-01-01"), d("2021-06-01")],
-                "credit_limit": [10_000.0, None],
-                "payment_terms_days": [30, 60],
-                "external_rating": ["BBB", "B"],
-                "insured_limit": [8_000.0, None],
-            }
-        ),
-        "invoices": pd.DataFrame(
-            {
-                "invoice_id": ["I1", "I2", "I3", "N1"],
-                "customer_id": ["C1", "C1", "C2", "C1"],
-                "invoice_date": [d("2024-01-01"), d("2024-02-01"), d("2024-01-15"), d("2024-02-10")],
-                "due_date": [d("2024-01-31"), d("2024-03-02"), d("2024-03-15"), d("2024-02-10")],
-                "amount": [1000.0, 500.0, 2000.0, 100.0],
-                "document_type": ["invoice", "invoice", "invoice", "credit_note"],
-                "currency": ["EUR"] * 4,
-            }
-        ),
-        "payments": pd.DataFrame(
-            {
-                "payment_id": ["P1", "P2", "P3"],
-                "invoice_id": ["I1", "I1", "I3"],
-                "payment_date": [d("2024-02-05"), d("2024-02-20"), d("2024-03-10")],
-                "amount": [400.0, 600.0, 2000.0],
-            }
-        ),
-        "disputes": pd.DataFrame(
-            {
-                "invoice_id": ["I2"],
-                "opened_date": [d("2024-02-15")],
-                "resolved_date": [None],
-                "outcome": [None],
-            }
-        ),
-        "credit_events": pd.DataFrame(
-            {"customer_id": ["C2"], "event_date": [d("2024-04-01")], "event_type": ["collections_handover"]}
-        ),
-    }
 
 
 @pytest.fixture
@@ -95,9 +36,6 @@ def pg_url():
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-SAMPLE_REFERENCE = dt.date(2027, 6, 1)
-
-
 @pytest.fixture(scope="session")
 def sample_ledger_dir(tmp_path_factory):
     """Return a folder holding a 1,500-customer, 5-year sample ledger as Parquet (truth included)."""
@@ -108,7 +46,7 @@ def sample_ledger_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def sample_ledger(sample_ledger_dir):
-    return load_ledger(sample_ledger_dir, reference_date=SAMPLE_REFERENCE)[0]
+    return load_ledger(sample_ledger_dir, reference_date=REFERENCE)[0]
 
 
 @pytest.fixture(scope="session")

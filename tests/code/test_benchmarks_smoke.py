@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 
-from conftest import REPO
+from helpers import REPO
 
 
 def run_small(benchmark: str, timeout: int) -> str:

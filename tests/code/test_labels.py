@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from ledgers import d, make_ledger
+from helpers import d, make_ledger
 
 from features.labels import LabelConfig, build_labels
 

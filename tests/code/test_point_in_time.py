@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+from helpers import make_ledger
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ledgers import make_ledger
 
 from features.pipeline import build_features
 

@@ -1,18 +1,73 @@
-"""Build tiny literal ledgers in tests: lists of tuples in, a validated Ledger out."""
+"""What the tests share: paths, the reference date, a date helper and the small ledgers they build."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+from pathlib import Path
 
 import pandas as pd
 
 from features.validate import frames_to_raw, validate_ledger
 
-REFERENCE = dt.date(2026, 1, 1)
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("TRADECREDIT_SHARED_DATA", REPO.parent / "shared" / "data"))
+PG_ADMIN_URL = os.environ.get("TRADECREDIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+# The one reference date of the tests: every ledger they build or generate lies before it.
+REFERENCE = dt.date(2027, 6, 1)
 
 
 def d(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
+
+
+def tiny_frames() -> dict[str, pd.DataFrame]:
+    """Return a small ledger that meets the contract: two customers, four documents."""
+    return {
+        "customers": pd.DataFrame(
+            {
+                "customer_id": ["C1", "C2"],
+                "name": ["Acme GmbH", "Beta BV"],
+                "country": ["DE", "NL"],
+                "industry": ["retail", "construction"],
+                "onboarding_date": [d("2020-01-01"), d("2021-06-01")],
+                "credit_limit": [10_000.0, None],
+                "payment_terms_days": [30, 60],
+                "external_rating": ["BBB", "B"],
+                "insured_limit": [8_000.0, None],
+            }
+        ),
+        "invoices": pd.DataFrame(
+            {
+                "invoice_id": ["I1", "I2", "I3", "N1"],
+                "customer_id": ["C1", "C1", "C2", "C1"],
+                "invoice_date": [d("2024-01-01"), d("2024-02-01"), d("2024-01-15"), d("2024-02-10")],
+                "due_date": [d("2024-01-31"), d("2024-03-02"), d("2024-03-15"), d("2024-02-10")],
+                "amount": [1000.0, 500.0, 2000.0, 100.0],
+                "document_type": ["invoice", "invoice", "invoice", "credit_note"],
+                "currency": ["EUR"] * 4,
+            }
+        ),
+        "payments": pd.DataFrame(
+            {
+                "payment_id": ["P1", "P2", "P3"],
+                "invoice_id": ["I1", "I1", "I3"],
+                "payment_date": [d("2024-02-05"), d("2024-02-20"), d("2024-03-10")],
+                "amount": [400.0, 600.0, 2000.0],
+            }
+        ),
+        "disputes": pd.DataFrame(
+            {
+                "invoice_id": ["I2"],
+                "opened_date": [d("2024-02-15")],
+                "resolved_date": [None],
+                "outcome": [None],
+            }
+        ),
+        "credit_events": pd.DataFrame(
+            {"customer_id": ["C2"], "event_date": [d("2024-04-01")], "event_type": ["collections_handover"]}
+        ),
+    }
 
 
 def make_ledger(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import REPO
+from helpers import REPO
 
 from features.contract import render_markdown
 from features.docs import with_catalogue

@@ -6,9 +6,9 @@ import datetime as dt
 from decimal import Decimal
 
 import duckdb
+from helpers import d, make_ledger
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ledgers import d, make_ledger
 
 from features.facts import DOCUMENTS, MULTI_DAY_PAYMENTS
 from features.settlement import settle_documents

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from ledgers import d, make_ledger
+from helpers import d, make_ledger
 
 from features.catalogue import catalogue
 from features.labels import LabelConfig
@@ -287,7 +287,7 @@ def test_ledger_facts_of_another_ledger_are_refused(sample_ledger):
 def test_features_command_tells_each_step_on_stderr_and_writes_the_table(sample_ledger_dir, tmp_path):
     import pyarrow.parquet as pq
     from click.testing import CliRunner
-    from conftest import SAMPLE_REFERENCE
+    from helpers import REFERENCE
 
     from tradecredit.cli import main
 
@@ -301,7 +301,7 @@ def test_features_command_tells_each_step_on_stderr_and_writes_the_table(sample_
             "--as-of",
             "2024-06-30",
             "--reference-date",
-            str(SAMPLE_REFERENCE),
+            str(REFERENCE),
             "--out",
             str(out),
         ],

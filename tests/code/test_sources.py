@@ -7,7 +7,7 @@ import io
 import duckdb
 import pandas as pd
 import pytest
-from conftest import REFERENCE, tiny_frames
+from helpers import REFERENCE, tiny_frames
 
 from features.load import load_ledger
 from features.sources import LedgerSourceError, describe_source

@@ -1,7 +1,7 @@
 """The real-data adapters (docs/adapters.md) on the two public data sets in ../shared/data.
 
 The data sets are never copied into the repo: they are read from `TRADECREDIT_SHARED_DATA`
-(default ../shared/data next to the repo, see conftest.py). Expected values were derived from the
+(default ../shared/data next to the repo, see tests/helpers.py). Expected values were derived from the
 raw files and checked by hand; a few are recomputed here from the raw file with the csv module.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REFERENCE, SHARED_DATA
+from helpers import REFERENCE, SHARED_DATA
 
 from features import ledger_files
 from features.adapters import common, ibm_ar, sap_ar
