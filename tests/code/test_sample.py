@@ -225,11 +225,11 @@ def test_behaviour_deteriorates_before_default(portfolio):
 
 
 def test_behaviour_parameters_leave_the_hidden_world_unchanged(small, monkeypatch):
-    from features import sample
+    from features.sample import parameters
 
-    monkeypatch.setattr(sample, "P_WITHHOLD", 0.1)
-    monkeypatch.setattr(sample, "P_STALL_DISPUTE", 0.0)
-    monkeypatch.setattr(sample, "DELAY_PER_RISK", 3.0)
+    monkeypatch.setattr(parameters, "P_WITHHOLD", 0.1)
+    monkeypatch.setattr(parameters, "P_STALL_DISPUTE", 0.0)
+    monkeypatch.setattr(parameters, "DELAY_PER_RISK", 3.0)
     other = generate_portfolio(SMALL)
     pd.testing.assert_frame_equal(other[TRUTH_TABLE], small[TRUTH_TABLE])
     pd.testing.assert_frame_equal(
