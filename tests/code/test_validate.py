@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import pandas as pd
 import pytest
 from helpers import REFERENCE, tiny_frames
@@ -167,6 +168,37 @@ def test_refused_payment_takes_its_invoice_and_siblings_along():
     report = result.report
     for name in report.rows_in:
         assert report.rows_in[name] == report.rows_accepted[name] + report.rows_quarantined[name]
+
+
+def test_every_duckdb_connection_is_closed_on_success_and_on_error(monkeypatch):
+    """A connection left open keeps its temporary tables and the registered Arrow tables alive."""
+    opened = []
+    connect = duckdb.connect
+
+    def recording_connect(*args, **kwargs):
+        opened.append(connect(*args, **kwargs))
+        return opened[-1]
+
+    def assert_all_closed():
+        assert opened
+        for con in opened:
+            with pytest.raises(duckdb.ConnectionException, match="already closed"):
+                con.execute("SELECT 1")
+        opened.clear()
+
+    monkeypatch.setattr(duckdb, "connect", recording_connect)
+    run(tiny_frames(), quarantine=False)
+    assert_all_closed()
+    bad_row = as_text(tiny_frames())
+    bad_row["invoices"].loc[0, "amount"] = "-3"
+    with pytest.raises(LedgerRowsError):
+        run(bad_row, quarantine=False)
+    assert_all_closed()
+    two_currencies = tiny_frames()
+    two_currencies["invoices"].loc[1, "currency"] = "USD"
+    with pytest.raises(LedgerError):
+        run(two_currencies)
+    assert_all_closed()
 
 
 def _resolved(ledger, table, key, parent, parent_id):
