@@ -21,8 +21,8 @@ SHAPES = (  # (num_leaves, max_depth)
 
 def feature_table(customers: int, years: int, seed: int):
     """Return the labelled monthly feature table of a sample portfolio."""
-    from features.labels import LabelConfig
-    from features.pipeline import build_feature_table, month_ends
+    from features.labels import LabelConfig, labelled_features
+    from features.pipeline import month_ends
     from features.sample import SampleConfig, generate_portfolio
     from features.validate import frames_to_raw, validate_ledger
 
@@ -31,7 +31,7 @@ def feature_table(customers: int, years: int, seed: int):
     raw = frames_to_raw({k: v for k, v in tables.items() if not k.startswith("_")})
     ledger = validate_ledger(raw, source="sample", reference_date=config.end, allow_quarantine=False).ledger
     dates = month_ends(config.start + dt.timedelta(days=181), config.end - dt.timedelta(days=1))
-    return build_feature_table(ledger, dates, LabelConfig()).to_pandas()
+    return labelled_features(ledger, dates, LabelConfig()).to_pandas()
 
 
 def explain_rate(packaged, rows, repeats: int = 3) -> float:

@@ -60,13 +60,12 @@ def features_child(folder: str, reference_date: dt.date, dates: list[dt.date], o
     """Build the labelled panel once and save it (not timed as training)."""
     import pyarrow.parquet as pq
 
-    from features.labels import LabelConfig
+    from features.labels import LabelConfig, labelled_features
     from features.load import load_ledger
-    from features.pipeline import build_feature_table
 
     ledger, _ = load_ledger(folder, reference_date=reference_date)
     started = time.perf_counter()
-    table = build_feature_table(ledger, dates, LabelConfig())
+    table = labelled_features(ledger, dates, LabelConfig())
     pq.write_table(table, out)
     return {"rows": table.num_rows, "columns": table.num_columns, "seconds": time.perf_counter() - started}
 

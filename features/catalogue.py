@@ -1,73 +1,72 @@
-"""What a feature is, and the catalogue of all of them (generated docs and `tradecredit features --list`)."""
+"""The catalogue of all features (the feature query, generated docs and `tradecredit features --list`).
+
+Every feature's SQL is bound against the columns its source declares (`features.facts.FACT_COLUMNS`,
+the customer table of the contract, the other features) when the catalogue is first built, so a
+definition that reads a column its fact does not have fails there, naming the feature, not deep
+inside a feature build.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
 
-# Where a feature's value comes from. Facts are relations keyed by (customer_id, as_of_date) that
-# `features.facts` builds; a feature on a fact is one aggregate over it. `derived` features combine
-# other features of the same row; `customer` features read the customer table.
-FACTS = ("open_documents", "issued_365d", "settled_365d", "payments_365d", "disputes_365d", "events_365d", "history")
-SOURCES = (*FACTS, "customer", "derived")
+import duckdb
 
-RISKIER_WHEN_HIGHER = 1
-SAFER_WHEN_HIGHER = -1
-NO_DIRECTION = 0
+from features.contract import TABLES_BY_NAME
+from features.definitions import behaviour, exposure, static, timeliness, trends, volume
+from features.facts import FACT_COLUMNS, FACT_KEYS
+from features.feature import NO_DIRECTION, RISKIER_WHEN_HIGHER, SAFER_WHEN_HIGHER, Feature
 
-
-@dataclass(frozen=True)
-class Feature:
-    """One feature: a named, documented SQL expression evaluated per customer and as-of date."""
-
-    name: str
-    source: str  # one of SOURCES
-    sql: str  # an aggregate over the fact's rows, or an expression over other features for `derived`
-    unit: str  # EUR (ledger currency), days, count, share (0-1), ratio, flag, category
-    window: str  # as_of (a state at the date), 90d, 365d, 90d_vs_prior_275d, history (everything up to as_of)
-    direction: int  # RISKIER_WHEN_HIGHER, SAFER_WHEN_HIGHER or NO_DIRECTION: usable as a monotone constraint
-    description: str
-    fill: str | None = None  # SQL value when the customer has no rows in the fact (0 for sums and counts)
-    categorical: bool = False
-
-    def __post_init__(self) -> None:
-        if self.source not in SOURCES:
-            raise ValueError(f"feature {self.name}: unknown source {self.source!r}")
-        if self.direction not in (RISKIER_WHEN_HIGHER, SAFER_WHEN_HIGHER, NO_DIRECTION):
-            raise ValueError(f"feature {self.name}: direction must be 1, -1 or 0")
+DIRECTION_WORDS = {RISKIER_WHEN_HIGHER: "higher is riskier", SAFER_WHEN_HIGHER: "higher is safer", NO_DIRECTION: "-"}
 
 
-def catalogue() -> list[Feature]:
-    """Return every feature definition, in catalogue order; names are unique."""
-    from features.definitions import (
-        behaviour,
-        exposure,
-        static,
-        timeliness,
-        trends,
-        volume,
-    )
-
-    features = [
+@functools.cache
+def catalogue() -> tuple[Feature, ...]:
+    """Return every feature definition, in catalogue order; names are unique and every SQL binds to its source."""
+    features = (
         *exposure.FEATURES,
         *volume.FEATURES,
         *timeliness.FEATURES,
         *behaviour.FEATURES,
         *trends.FEATURES,
         *static.FEATURES,
-    ]
+    )
     names = [f.name for f in features]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError(f"feature names defined twice: {', '.join(duplicates)}")
+    check_sources(features)
     return features
 
 
-DIRECTION_WORDS = {RISKIER_WHEN_HIGHER: "higher is riskier", SAFER_WHEN_HIGHER: "higher is safer", NO_DIRECTION: "-"}
+def check_sources(features: tuple[Feature, ...]) -> None:
+    """Raise ValueError naming the first feature whose SQL does not bind to the columns of its source."""
+    with duckdb.connect() as con:
+        for fact, columns in FACT_COLUMNS.items():
+            con.execute(_empty_table(fact, {**FACT_KEYS, **columns}))
+        con.execute(_empty_table("c", {c.name: c.type for c in TABLES_BY_NAME["customers"].columns}))
+        con.execute(_empty_table("p", {**FACT_KEYS, "first_invoice_date": "DATE"}))
+        others = {f.name: "VARCHAR" if f.categorical else "DOUBLE" for f in features if f.source != "derived"}
+        con.execute(_empty_table("derived", others))
+        for f in features:
+            relation = "c, p" if f.source == "customer" else f.source
+            try:
+                con.execute(f"SELECT {f.sql} FROM {relation}")
+            except duckdb.Error as exc:
+                first_line = str(exc).splitlines()[0]
+                raise ValueError(f"feature {f.name}: its sql does not read from {f.source}: {first_line}") from None
+
+
+def _empty_table(name: str, columns: dict[str, str]) -> str:
+    return f"CREATE TABLE {name} ({', '.join(f'{c} {t}' for c, t in columns.items())})"
 
 
 def render_catalogue_markdown() -> str:
     """Return the catalogue as a Markdown table (the body of docs/features.md's catalogue section)."""
     lines = ["| feature | unit | window | risk direction | description |", "|---|---|---|---|---|"]
     for f in catalogue():
-        lines.append(f"| `{f.name}` | {f.unit} | {f.window} | {DIRECTION_WORDS[f.direction]} | {f.description} |")
+        description = f"{f.description} (Intermediate: not a column of the feature table.)" * f.intermediate
+        lines.append(
+            f"| `{f.name}` | {f.unit} | {f.window} | {DIRECTION_WORDS[f.direction]} | {description or f.description} |"
+        )
     return "\n".join(lines) + "\n"

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from features.contract import DEFAULT_EVENT_TYPES
 from features.ledger import Ledger
-from features.pipeline import connect_ledger
+from features.pipeline import LedgerFacts, Progress, features_from_facts
 
 
 class LabelConfig(BaseModel):
@@ -39,6 +39,8 @@ class LabelConfig(BaseModel):
 
 
 LABEL_COLUMNS = ("default_12m", "late_payment_90d", "in_default_at_as_of")
+# The schema metadata key of a labelled feature table that holds its label definition (JSON).
+LABEL_DEFINITION_KEY = b"label_definition"
 
 
 def observation_end(con) -> dt.date:
@@ -67,11 +69,40 @@ def default_dates_sql(config: LabelConfig) -> str:
 
 def build_labels(ledger: Ledger, as_of_dates: Sequence[dt.date], config: LabelConfig = LabelConfig()) -> pa.Table:
     """Return `customer_id`, `as_of_date` and the label columns for the feature population."""
-    con = connect_ledger(ledger, as_of_dates)
-    try:
-        return labels_from_facts(con, config)
-    finally:
-        con.close()
+    with LedgerFacts(ledger) as facts:
+        return labels_from_facts(facts.at(as_of_dates), config)
+
+
+def labelled_features(
+    ledger: Ledger,
+    as_of_dates: Sequence[dt.date],
+    config: LabelConfig = LabelConfig(),
+    *,
+    progress: Progress | None = None,
+) -> pa.Table:
+    """Return the feature table with the label columns appended, under the label definition `config`.
+
+    The point-in-time facts are built once and serve both: the labels are read first, as the features
+    use the facts up. The schema metadata holds the observation end and the label definition.
+    """
+    report = progress or (lambda message: None)
+    with LedgerFacts(ledger, progress=report) as facts:
+        con = facts.at(as_of_dates)
+        report("deriving labels")
+        labels = labels_from_facts(con, config)
+        report("aggregating features")
+        features = features_from_facts(con, ledger, last_use=True)
+    if not labels.column("customer_id").equals(features.column("customer_id")):
+        raise RuntimeError("labels and features came out in different row orders")
+    for name in LABEL_COLUMNS:
+        features = features.append_column(name, labels.column(name))
+    return features.replace_schema_metadata(labels.schema.metadata)
+
+
+def label_definition_of(table: pa.Table) -> LabelConfig | None:
+    """Return the label definition a labelled feature table was built under (None when it does not say)."""
+    saved = (table.schema.metadata or {}).get(LABEL_DEFINITION_KEY)
+    return LabelConfig.model_validate_json(saved) if saved else None
 
 
 def default_status_from_facts(con, config: LabelConfig) -> pa.Table:
@@ -88,7 +119,7 @@ def default_status_from_facts(con, config: LabelConfig) -> pa.Table:
 
 
 def labels_from_facts(con, config: LabelConfig) -> pa.Table:
-    """Return the labels from a connection prepared by `features.pipeline.connect_ledger`, in feature-row order."""
+    """Return the labels from a connection `LedgerFacts.at` prepared, in feature-row order."""
     end = observation_end(con)
     h, w, t = config.default_horizon_months, config.late_window_days, config.late_threshold_days
     # Invoices that can only be judged `threshold` days after due must fall due by end - threshold;
@@ -114,4 +145,4 @@ def labels_from_facts(con, config: LabelConfig) -> pa.Table:
     ORDER BY p.as_of_date, p.customer_order
     """
     table = con.sql(query).to_arrow_table()
-    return table.replace_schema_metadata({"observation_end": str(end)})
+    return table.replace_schema_metadata({"observation_end": str(end), LABEL_DEFINITION_KEY: config.model_dump_json()})

@@ -1,11 +1,11 @@
 """Each document's settlement from the payments applied to it, computed over dense integer keys.
 
-`facts.DOCUMENTS` and `facts.MULTI_DAY_PAYMENTS` define the two tables in SQL, and that definition is
-what another engine (Spark) runs. The embedded build makes the same tables here instead: a document's
-`invoice_row` is a small integer (its source row), so what was paid on it, how often and from when to
-when can be added up by indexing arrays with it, where SQL needs a hash aggregate over 10M payments
-and a hash join back to the documents (10M invoices: 1.9-2.7 s here on two threads, customer order
-included, against 6-6.6 s in DuckDB on 2 cores). `tests/test_settlement.py` holds the two to the same rows and types.
+`features.facts.documents` defines the two tables (`DOCUMENTS`, `MULTI_DAY_PAYMENTS`) in SQL, and that
+definition is what another engine (Spark) runs. The embedded build makes the same tables here instead:
+a document's `invoice_row` is a small integer (its source row), so what was paid on it, how often and
+from when to when can be added up by indexing arrays with it, where SQL needs a hash aggregate over
+every payment and a hash join back to the documents (docs/features.md has the figures).
+`tests/code/test_settlement.py` holds the two to the same rows and types.
 
 Amounts are handled as integer cents: DuckDB turns them into DECIMAL(18, 2) as the SQL does, and the
 sums and comparisons here are on the unscaled integers, exact as the DECIMAL arithmetic is. They go
@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from features.contract import SETTLEMENT_TOLERANCE
-from features.facts import AMOUNT
+from features.facts.documents import AMOUNT
 
 _ARROW_AMOUNT = pa.decimal64(18, 2)  # `AMOUNT` in Arrow
 _TOLERANCE_CENTS = round(SETTLEMENT_TOLERANCE * 100)

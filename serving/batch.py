@@ -20,34 +20,8 @@ import pyarrow.parquet as pq
 from features.atomic import atomic_path, remove_stale_temporaries
 from features.ledger import Ledger
 from serving.limits import LimitPolicy
-from serving.scoring import SCORE_COLUMNS, ScoringModels, score_in_chunks, snapshot
-
-STRING_COLUMNS = {
-    "customer_id",
-    "limit_reasons",
-    "model_name",
-    "model_version",
-    "late_payment_model_name",
-    "late_payment_model_version",
-}
-
-
-def score_schema() -> pa.Schema:
-    """Return the Arrow schema of a scores file (fixed, so every chunk and every run write the same)."""
-    fields = []
-    for name in SCORE_COLUMNS:
-        if name == "as_of_date":
-            kind = pa.date32()
-        elif name == "risk_grade":
-            kind = pa.int64()
-        elif name == "in_default_at_as_of":
-            kind = pa.bool_()
-        elif name in STRING_COLUMNS or name.endswith(("_feature", "_value", "_text_en", "_text_zh")):
-            kind = pa.string()
-        else:
-            kind = pa.float64()
-        fields.append(pa.field(name, kind))
-    return pa.schema(fields)
+from serving.score_row import SCORE_SCHEMA
+from serving.scoring import ScoringModels, score_in_chunks, snapshot
 
 
 @dataclass
@@ -86,7 +60,7 @@ def run_batch(
     features = snapshot(ledger, as_of, models.label_config, progress=steps)
     rows_in = ledger["customers"].num_rows
     skipped = {"no invoice on or before the as-of date": rows_in - len(features)}
-    schema = score_schema()
+    schema = SCORE_SCHEMA
     bar = progress(total=len(features), unit="customers", desc="scoring") if progress else None
     with atomic_path(out) as tmp, pq.ParquetWriter(tmp, schema) as writer:
 

@@ -13,14 +13,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
-from features.labels import LabelConfig
+from features.labels import LabelConfig, default_status_from_facts
 from features.ledger import Ledger
-from features.pipeline import LedgerFacts, build_feature_table
+from features.pipeline import LedgerFacts, features_from_facts
 from model.packaged import PackagedModel
 from model.reasons import reason_columns
 from model.registry import DEFAULT_MODEL_URI, LATE_MODEL_URI, TrackingError, load_packaged
 from serving.limits import LimitPolicy, recommend_limits
+from serving.score_row import SCORE_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,8 @@ class LoadedModel:
 class ScoringModels:
     default: LoadedModel
     late: LoadedModel | None
-
-    @property
-    def label_config(self) -> LabelConfig:
-        """Return the label definition the default model was trained with: what `in_default_at_as_of` means."""
-        return LabelConfig(**self.default.model.label_definition)
+    # The label definition the default model was trained with: what `in_default_at_as_of` means.
+    label_config: LabelConfig
 
     def describe(self) -> dict:
         """Return names, versions and run ids, as stamped on every score."""
@@ -63,7 +62,15 @@ def load_scoring_models(default_uri: str = DEFAULT_MODEL_URI, late_uri: str | No
                 raise
         else:
             late = LoadedModel(late_model, late_ref.name, late_ref.version, late_ref.run_id)
-    return ScoringModels(LoadedModel(model, ref.name, ref.version, ref.run_id), late)
+    try:
+        labels = LabelConfig.model_validate(model.label_definition)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        raise TrackingError(
+            f"{ref.uri}: its saved label definition is not understood ({'.'.join(map(str, problem['loc']))}: "
+            f"{problem['msg']}); retrain it with this version of tradecredit"
+        ) from None
+    return ScoringModels(LoadedModel(model, ref.name, ref.version, ref.run_id), late, labels)
 
 
 def snapshot(
@@ -74,28 +81,23 @@ def snapshot(
     progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Return the feature rows of every customer at `as_of`, with `in_default_at_as_of` under `label_config`
-    (the scoring model's own: `ScoringModels.label_config`; `facts` and `progress`: see `build_feature_table`)."""
-    table = build_feature_table(ledger, [as_of], label_config, status_only=True, facts=facts, progress=progress)
-    return table.to_pandas()
-
-
-SCORE_COLUMNS = [
-    "customer_id",
-    "as_of_date",
-    "pd_12m",
-    "risk_grade",
-    "late_payment_prob_90d",
-    "in_default_at_as_of",
-    *reason_columns(),
-    "current_credit_limit",
-    "recommended_credit_limit",
-    "limit_change",
-    "limit_reasons",
-    "model_name",
-    "model_version",
-    "late_payment_model_name",
-    "late_payment_model_version",
-]
+    (the scoring model's own: `ScoringModels.label_config`). `facts`, when given, must hold `ledger`: its
+    ledger facts are reused and it stays open."""
+    report = progress or (lambda message: None)
+    if facts is not None and facts.ledger is not ledger:
+        raise ValueError("the prepared ledger facts belong to another ledger")
+    own = facts is None
+    facts = facts or LedgerFacts(ledger, progress=report)
+    try:
+        con = facts.at([as_of])
+        # Read before the features use the facts up; it looks at nothing dated after as_of.
+        status = default_status_from_facts(con, label_config)
+        report("aggregating features")
+        table = features_from_facts(con, ledger, last_use=own)
+    finally:
+        if own:
+            facts.close()
+    return table.append_column("in_default_at_as_of", status.column(0)).to_pandas()
 
 
 def score_features(features: pd.DataFrame, models: ScoringModels, policy: LimitPolicy) -> pd.DataFrame:

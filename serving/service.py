@@ -22,7 +22,8 @@ import pyarrow as pa
 from features.ledger import Ledger
 from features.pipeline import LedgerFacts
 from serving.limits import LimitPolicy
-from serving.scoring import SCORE_COLUMNS, ScoringModels, score_in_chunks, snapshot
+from serving.score_row import SCORE_COLUMNS
+from serving.scoring import ScoringModels, score_in_chunks, snapshot
 
 SNAPSHOTS_KEPT = 4
 MAX_DAYS_AFTER_LEDGER = 366

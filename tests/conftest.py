@@ -1,4 +1,8 @@
-"""Shared fixtures: the shared data sets, PostgreSQL, a sample ledger, its features and two trained models."""
+"""Shared fixtures: the shared data sets, PostgreSQL, a sample ledger, its features and two trained models.
+
+`tests/data` runs on any ledger (`--ledger SRC`), `tests/model` on any registered model (`--model-uri URI`,
+with `--tracking-uri`); without them, on the sample ledger and the model trained on it here.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,19 @@ from pathlib import Path
 import pytest
 from helpers import PG_ADMIN_URL, REFERENCE, SHARED_DATA
 
-from features.labels import LabelConfig
+from features.labels import LabelConfig, labelled_features
 from features.load import load_ledger
-from features.pipeline import build_feature_table, month_ends
+from features.pipeline import month_ends
 from features.sample import SampleConfig, generate_portfolio, write_portfolio
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("tradecredit")
+    group.addoption("--ledger", metavar="SRC", help="tests/data: the ledger to check (folder, DuckDB file, URL)")
+    group.addoption("--reference-date", metavar="DATE", help="with --ledger: the date bounding its dates")
+    group.addoption("--model-uri", metavar="URI", help="tests/model: the registered model to check")
+    group.addoption("--tracking-uri", metavar="URI", help="with --model-uri: its tracking store")
+    group.addoption("--as-of", metavar="DATE", help="tests/model: the as-of date of the rows scored")
 
 
 @pytest.fixture
@@ -52,7 +65,7 @@ def sample_ledger(sample_ledger_dir):
 @pytest.fixture(scope="session")
 def feature_table(sample_ledger):
     dates = month_ends(dt.date(2022, 6, 1), dt.date(2026, 12, 31))
-    return build_feature_table(sample_ledger, dates, LabelConfig()).to_pandas()
+    return labelled_features(sample_ledger, dates, LabelConfig()).to_pandas()
 
 
 @pytest.fixture(scope="session")

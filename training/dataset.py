@@ -31,7 +31,7 @@ def feature_spec(table: pd.DataFrame, exclude: tuple[str, ...] = ()) -> FeatureS
     Raises DatasetError when a catalogue feature is missing: a model trained on a partial table would
     silently disagree with the serving pipeline.
     """
-    known = {f.name: f for f in catalogue()}
+    known = {f.name: f for f in catalogue() if not f.intermediate}
     missing = [n for n in known if n not in table.columns and n not in exclude]
     if missing:
         raise DatasetError(f"feature table lacks catalogue columns: {', '.join(missing)}")

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from features.catalogue import catalogue
-from features.reason_texts import REASON_LABELS
 from model.calibration import ScoreCalibrator
 from model.grades import SCALES
 from model.packaged import PackagedModel
@@ -152,6 +151,7 @@ def fit_models(table: pd.DataFrame, config: TrainingConfig, progress: Callable[[
 def make_bundle(config: TrainingConfig, spec: FeatureSpec, split: Split, calibrator: ScoreCalibrator) -> dict:
     """Return the JSON-able description the packaged model carries besides its booster."""
     units = {f.name: f.unit for f in catalogue()}
+    labels = {f.name: (f.label_en, f.label_zh) for f in catalogue()}
     medians = {}
     for name in spec.names:
         column = split.train[name]
@@ -171,7 +171,7 @@ def make_bundle(config: TrainingConfig, spec: FeatureSpec, split: Split, calibra
         "medians": medians,
         "units": {n: units.get(n, "category" if n in spec.categorical else "") for n in spec.names},
         # A feature without labels (a customer extra) is worded by the fallback template, under its own name.
-        "reason_texts": {n: list(templates(*REASON_LABELS[n]) if n in REASON_LABELS else FALLBACK) for n in spec.names},
+        "reason_texts": {n: list(templates(*labels[n]) if n in labels else FALLBACK) for n in spec.names},
         "labels": config.labels.model_dump(),
         "split": split.description,
         "seed": config.seed,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from serving.score_row import api_fields
 
 
 class ScoreRequest(BaseModel):
@@ -14,34 +16,14 @@ class ScoreRequest(BaseModel):
     as_of: dt.date = Field(description="score as known on this date (YYYY-MM-DD)")
 
 
-class Reason(BaseModel):
-    feature: str
-    value: str | None
-    contribution: float = Field(description="SHAP contribution to the raw (log-odds) score; positive raises risk")
-    text_en: str
-    text_zh: str
+# The score's parts, derived from the score row (`serving.score_row.SCORE_ROW`).
+Reason = create_model("Reason", **api_fields("reasons"))
+LimitAdvice = create_model("LimitAdvice", **api_fields("credit_limit"))
 
 
-class LimitAdvice(BaseModel):
-    current: float | None
-    recommended: float
-    change: float
-    reasons: str
-
-
-class CustomerScore(BaseModel):
-    customer_id: str
-    as_of_date: dt.date
-    pd_12m: float = Field(description="calibrated probability of default within 12 months")
-    risk_grade: int = Field(ge=1, le=10, description="master scale grade, 1 safest")
-    late_payment_prob_90d: float | None
-    in_default_at_as_of: bool
+class CustomerScore(create_model("ScoreFields", **api_fields(None))):  # type: ignore[misc]
     reasons: list[Reason]
     credit_limit: LimitAdvice
-    model_name: str
-    model_version: str
-    late_payment_model_name: str | None
-    late_payment_model_version: str | None
 
 
 class ScoreResponse(BaseModel):

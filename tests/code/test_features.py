@@ -8,15 +8,9 @@ import pytest
 from helpers import d, make_ledger
 
 from features.catalogue import catalogue
-from features.labels import LabelConfig
-from features.pipeline import (
-    LedgerFacts,
-    build_feature_table,
-    build_features,
-    features_from_facts,
-    month_ends,
-    release_cached_blocks,
-)
+from features.labels import LabelConfig, build_labels, labels_from_facts
+from features.memory import release_cached_blocks
+from features.pipeline import LedgerFacts, build_features, features_from_facts, month_ends
 
 AS_OF = d("2024-06-30")
 
@@ -242,14 +236,16 @@ def test_ledger_facts_built_once_serve_later_dates_as_a_fresh_build_does(sample_
     facts = LedgerFacts(sample_ledger)
     try:
         for dates in ([d("2025-12-31")], [d("2024-06-30"), d("2026-03-31")], [d("2025-12-31")]):
-            reused = build_feature_table(sample_ledger, dates, LabelConfig(), facts=facts)
-            assert reused.equals(build_feature_table(sample_ledger, dates, LabelConfig()))
+            con = facts.at(dates)
+            labels = labels_from_facts(con, LabelConfig())
+            assert features_from_facts(con, sample_ledger).equals(build_features(sample_ledger, dates))
+            assert labels.equals(build_labels(sample_ledger, dates, LabelConfig()))
     finally:
         facts.close()
 
 
-def test_keyed_features_follow_their_rows_when_windows_is_not_in_feature_order(sample_ledger):
-    """The keyed part is read off `windows` and put beside the rest by row; out of order, it must be taken along."""
+def test_window_features_follow_their_rows_when_windows_is_not_in_feature_order(sample_ledger):
+    """The window part is read off `windows` and put beside the joined part by row; out of order, it is taken along."""
     dates = [d("2024-06-30"), d("2025-12-31")]
     facts = LedgerFacts(sample_ledger)
     try:
@@ -276,10 +272,12 @@ def test_releasing_cached_memory_neither_spills_nor_changes_the_memory_limit(sam
 
 
 def test_ledger_facts_of_another_ledger_are_refused(sample_ledger):
+    from serving.scoring import snapshot
+
     facts = LedgerFacts(make_ledger(invoices=[("I1", "C1", "2024-01-01", "2024-01-31", 100.0)]))
     try:
         with pytest.raises(ValueError, match="another ledger"):
-            build_feature_table(sample_ledger, [d("2025-12-31")], facts=facts)
+            snapshot(sample_ledger, d("2025-12-31"), LabelConfig(), facts=facts)
     finally:
         facts.close()
 

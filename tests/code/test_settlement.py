@@ -10,7 +10,7 @@ from helpers import d, make_ledger
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from features.facts import DOCUMENTS, MULTI_DAY_PAYMENTS
+from features.facts.documents import DOCUMENTS, MULTI_DAY_PAYMENTS
 from features.settlement import settle_documents
 
 START = dt.date(2024, 1, 1)

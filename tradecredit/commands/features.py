@@ -45,11 +45,19 @@ def as_of_dates_from_options(as_of: tuple[dt.date, ...], monthly: tuple[dt.date,
 @click.option(
     "--with-labels",
     is_flag=True,
-    help="Add default_12m, late_payment_90d and in_default_at_as_of (default label settings).",
+    help="Add default_12m, late_payment_90d and in_default_at_as_of (the label definition of --config, else the default).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Training config (TOML) whose [labels] section defines the labels: the same file as `train --config`.",
 )
 @quarantine_option
 @reference_date_option
-def features(list_catalogue, ledger_source, as_of, monthly, out, with_labels, quarantine_dir, reference_date) -> None:
+def features(
+    list_catalogue, ledger_source, as_of, monthly, out, with_labels, config_file, quarantine_dir, reference_date
+) -> None:
     """Build one row of point-in-time features per customer and as-of date.
 
     Only what is dated on or before each as-of date is used. See docs/features.md for the catalogue.
@@ -59,16 +67,26 @@ def features(list_catalogue, ledger_source, as_of, monthly, out, with_labels, qu
         return
     if not ledger_source or not out:
         raise click.UsageError("--ledger and --out are required (or use --list)")
+    if config_file and not with_labels:
+        raise click.UsageError("--config defines the labels: give it with --with-labels")
     dates = as_of_dates_from_options(as_of, monthly)
     from features.atomic import write_parquet
-    from features.labels import LabelConfig
-    from features.pipeline import as_of_dates_words, build_feature_table
+    from features.labels import labelled_features
+    from features.pipeline import as_of_dates_words, build_features
+    from training.config import ConfigError, load_config
 
+    try:
+        labels = load_config(config_file).labels
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     started = time.perf_counter()
     ledger, report = read_ledger_or_exit(ledger_source, quarantine_dir, reference_date)
     for line in report.notes:
         say(line)
-    table = build_feature_table(ledger, dates, LabelConfig() if with_labels else None, progress=say)
+    if with_labels:
+        table = labelled_features(ledger, dates, labels, progress=say)
+    else:
+        table = build_features(ledger, dates, progress=say)
     write_parquet(table, out)
     click.echo(
         f"{table.num_rows:,} rows ({as_of_dates_words(len(dates))}, {table.num_columns - 2} columns) written to {out} "

@@ -20,46 +20,17 @@ TARGET_CHOICE = click.Choice(["default_12m", "late_payment_90d"])
 
 def training_table(ledger_source, features_file, label, monthly, config, quarantine_dir, reference_date):
     """Return (feature table as pandas, source description, ledger digest) from a ledger or a prepared file."""
-    import pandas as pd
+    from training.tables import table_from_file, table_from_ledger
 
     if bool(ledger_source) == bool(features_file):
         raise click.UsageError("give either --ledger SRC or --features FILE.parquet")
     if features_file:
         if not label:
             raise click.UsageError("--features needs --label COLUMN (the column holding the outcome)")
-        table = pd.read_parquet(features_file)
-        if label not in table.columns:
-            raise click.ClickException(f"{features_file}: no column {label!r}")
-        if label != config.target:
-            # the modeller's own outcome column stands in for the target's
-            table = table.drop(columns=[config.target], errors="ignore").rename(columns={label: config.target})
-        return table, str(features_file), None
-    from features.pipeline import build_feature_table, month_ends
-
+        return table_from_file(features_file, label, config), str(features_file), None
     ledger, report = read_ledger_or_exit(ledger_source, quarantine_dir, reference_date)
-    if monthly:
-        dates = as_of_dates_from_options((), monthly)
-    elif config.monthly_from and config.monthly_to:
-        dates = month_ends(config.monthly_from, config.monthly_to)
-    else:
-        dates = default_monthly_range(ledger)
-    say(f"{len(dates)} monthly as-of dates from {dates[0]} to {dates[-1]}")
-    table = build_feature_table(ledger, dates, config.labels, progress=say).to_pandas()
-    return table, report.source, ledger.digest()
-
-
-def default_monthly_range(ledger):
-    """Return month ends from six months after the first invoice to the last date the ledger records."""
-    import datetime as dt
-
-    from features.pipeline import month_ends
-
-    invoices = ledger["invoices"].column("invoice_date")
-    first, last = invoices.to_pandas().min(), ledger.last_date()
-    start = first + dt.timedelta(days=182)
-    if start >= last:
-        raise click.ClickException(f"the ledger spans {first} to {last}: too short to train on")
-    return month_ends(start, last)
+    dates = as_of_dates_from_options((), monthly) if monthly else None
+    return table_from_ledger(ledger, config, dates, progress=say), report.source, ledger.digest()
 
 
 @click.command()

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 import uuid
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 
-from model.reasons import MAX_REASONS
 from serving.api.deps import get_service, get_settings, require_api_key
 from serving.api.schemas import (
     CustomerScore,
@@ -19,6 +17,7 @@ from serving.api.schemas import (
     ScoreResponse,
 )
 from serving.api.settings import ApiSettings
+from serving.score_row import SCORE_ROW, api_value
 from serving.service import AsOfOutOfRange, ScoringService
 
 router = APIRouter(
@@ -29,41 +28,16 @@ router = APIRouter(
 )
 
 
-def _optional(value):
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
-
-
 def to_customer_score(row: dict) -> CustomerScore:
-    reasons = [
-        Reason(
-            feature=row[f"reason_{i}_feature"],
-            value=_optional(row[f"reason_{i}_value"]),
-            contribution=row[f"reason_{i}_contribution"],
-            text_en=row[f"reason_{i}_text_en"],
-            text_zh=row[f"reason_{i}_text_zh"],
-        )
-        for i in range(1, MAX_REASONS + 1)
-        if isinstance(row[f"reason_{i}_feature"], str)  # an empty slot reads back as None
-    ]
-    return CustomerScore(
-        customer_id=row["customer_id"],
-        as_of_date=row["as_of_date"],
-        pd_12m=row["pd_12m"],
-        risk_grade=int(row["risk_grade"]),
-        late_payment_prob_90d=_optional(row["late_payment_prob_90d"]),
-        in_default_at_as_of=bool(row["in_default_at_as_of"]),
-        reasons=reasons,
-        credit_limit=LimitAdvice(
-            current=_optional(row["current_credit_limit"]),
-            recommended=row["recommended_credit_limit"],
-            change=row["limit_change"],
-            reasons=row["limit_reasons"],
-        ),
-        model_name=row["model_name"],
-        model_version=row["model_version"],
-        late_payment_model_name=_optional(row["late_payment_model_name"]),
-        late_payment_model_version=_optional(row["late_payment_model_version"]),
-    )
+    """Return the API's score of one score row (`SCORE_ROW`): reasons in filled slots, the limit advice apart."""
+    top = {c.name: api_value(c, row[c.name]) for c in SCORE_ROW if c.group is None}
+    limit = {c.api_name or c.name: api_value(c, row[c.name]) for c in SCORE_ROW if c.group == "credit_limit"}
+    slots: dict[int, dict] = {}
+    for c in SCORE_ROW:
+        if c.group == "reasons":
+            slots.setdefault(c.slot, {})[c.api_name or c.name] = api_value(c, row[c.name])
+    reasons = [Reason(**slot) for slot in slots.values() if slot["feature"] is not None]  # filled slots only
+    return CustomerScore(**top, reasons=reasons, credit_limit=LimitAdvice(**limit))
 
 
 def _score(
