@@ -1,6 +1,8 @@
-"""Promotion: move `champion` to the challenger only if it is at least as good on recent data.
+"""Promotion: move `champion` to the challenger only if it behaves and is at least as good on recent data.
 
-Both versions score the same recent out-of-time rows. The challenger wins when its AUC is not lower
+The challenger must first pass the behaviour checks (`training.behaviour_checks`: directional,
+invariance, reproducibility) on the recent rows. Then both versions score the same recent
+out-of-time rows. The challenger wins when its AUC is not lower
 than the champion's by more than `max_auc_drop`, its calibration error is no worse, and its scores'
 PSI against the reference kept in its bundle (its own test-set scores) is under `max_psi`.
 """
@@ -14,6 +16,7 @@ import pandas as pd
 
 from model import registry
 from training import tracking
+from training.behaviour_checks import behaviour_checks, failures
 from training.config import PromotionSettings, TrainingConfig
 from training.dataset import population
 from training.evaluate import (
@@ -83,17 +86,22 @@ def promote(model_name: str, table: pd.DataFrame, config: TrainingConfig, uri: s
     if challenger_version is None:
         raise registry.TrackingError(f"{model_name} has no '{registry.CHALLENGER}' version: train one first")
     champion_version = tracking.alias_version(model_name, registry.CHAMPION)
-    if champion_version is None:
-        tracking.set_alias(model_name, registry.CHAMPION, challenger_version)
-        return PromotionDecision(model_name, None, challenger_version, True, ["there was no champion"])
     if champion_version == challenger_version:
         return PromotionDecision(
             model_name, champion_version, challenger_version, False, ["challenger is already champion"]
         )
-    champion, _ = registry.load_packaged(f"models:/{model_name}/{champion_version}")
     challenger, _ = registry.load_packaged(f"models:/{model_name}/{challenger_version}")
     label = challenger.target
     rows = recent_rows(table, label, config.split.test_periods)
+    misbehaves = failures(behaviour_checks(challenger, rows))
+    if misbehaves:
+        return PromotionDecision(model_name, champion_version, challenger_version, False, misbehaves)
+    if champion_version is None:
+        tracking.set_alias(model_name, registry.CHAMPION, challenger_version)
+        return PromotionDecision(
+            model_name, None, challenger_version, True, ["there was no champion; the behaviour checks pass"]
+        )
+    champion, _ = registry.load_packaged(f"models:/{model_name}/{champion_version}")
     wins, reasons, figures = compare(champion, challenger, rows, label, config.promotion)
     decision = PromotionDecision(model_name, champion_version, challenger_version, wins, reasons, figures)
     experiment = tracking.experiment_id(config.experiment_name, uri)

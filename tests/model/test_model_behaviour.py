@@ -1,0 +1,27 @@
+"""How a model behaves, whatever its AUC: `pytest tests/model --model-uri models:/NAME@ALIAS --ledger SRC`.
+
+The same checks `tradecredit promote` runs on a challenger before it can become champion.
+"""
+
+from __future__ import annotations
+
+from training.behaviour_checks import directional, invariance, reproducibility
+
+
+def test_worse_payment_behaviour_never_lowers_the_risk(model_under_test):
+    model, rows, what = model_under_test
+    results = directional(model, rows)
+    assert results, f"{what}: no feature with a direction has enough known values in these rows"
+    wrong = [f"{r.name} ({r.detail})" for r in results if not r.passed]
+    assert not wrong, f"{what}: {wrong}"
+
+
+def test_a_score_depends_on_the_row_alone(model_under_test):
+    model, rows, what = model_under_test
+    wrong = [r.name for r in invariance(model, rows) if not r.passed]
+    assert not wrong, f"{what}: {wrong}"
+
+
+def test_the_same_rows_score_the_same_twice(model_under_test):
+    model, rows, what = model_under_test
+    assert all(r.passed for r in reproducibility(model, rows)), what
