@@ -9,15 +9,10 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import matplotlib
-
-# Headless: training runs on servers and in CI, where no display exists.
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import matplotlib.ticker as ticker
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 from sklearn.metrics import auc as area_under_curve
 
 from training.evaluate import calibration_by_decile, expected_calibration_error
@@ -26,13 +21,14 @@ DPI = 120
 
 
 def _save(fig, path) -> Path:
-    """Return the path after saving the figure there (folder created) and closing it."""
+    """Return the path after saving the figure there (folder created).
+
+    Figures are made as `Figure` objects, not through pyplot: no backend, no display and no registry of
+    open figures are involved, so drawing on a server needs no setting made at import.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fig.savefig(path, dpi=DPI, bbox_inches="tight")
-    finally:
-        plt.close(fig)
+    fig.savefig(path, dpi=DPI, bbox_inches="tight")
     return path
 
 
@@ -50,7 +46,8 @@ def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], path, title: str 
     Each curve is what `sklearn.metrics.roc_curve(y, score)[:2]` returns; (y, score) pairs are refused.
     """
     aucs = {name: _curve_auc(name, fpr, tpr) for name, (fpr, tpr) in curves.items()}  # validate before drawing
-    fig, ax = plt.subplots(figsize=(6, 6))
+    fig = Figure(figsize=(6, 6))
+    ax = fig.subplots()
     for name, (fpr, tpr) in curves.items():
         ax.plot(fpr, tpr, lw=1.8, label=f"{name} (AUC {aucs[name]:.3f}, Gini {2 * aucs[name] - 1:.3f})")
     ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="Random (AUC 0.500)")
@@ -79,7 +76,8 @@ def plot_calibration(y, p, path, title: str = "Calibration by decile") -> Path:
     table = calibration_by_decile(y, p)
     ece = expected_calibration_error(y, p)
     limit = _calibration_limit(table)
-    fig, (ax_cal, ax_hist) = plt.subplots(2, 1, figsize=(6, 8), gridspec_kw={"height_ratios": [3, 1], "hspace": 0.35})
+    fig = Figure(figsize=(6, 8))
+    ax_cal, ax_hist = fig.subplots(2, 1, gridspec_kw={"height_ratios": [3, 1], "hspace": 0.35})
     ax_cal.plot([0, limit], [0, limit], ls="--", color="grey", lw=1, label="Perfect calibration")
     ax_cal.plot(table["mean_predicted"], table["observed_rate"], marker="o", lw=1.5, label=f"Model (ECE {ece:.4f})")
     ax_cal.set(xlim=(0, limit), ylim=(0, limit), title=title)
@@ -102,7 +100,8 @@ def plot_importance(names, gains, path, top: int = 20, title: str = "Feature imp
     order = every.head(top)
     # Shares of the gain over all features, not just the ones shown, so a long tail is not hidden.
     share = order / every.sum() if every.sum() > 0 else order * 0
-    fig, ax = plt.subplots(figsize=(7, 0.35 * len(order) + 1.5))
+    fig = Figure(figsize=(7, 0.35 * len(order) + 1.5))
+    ax = fig.subplots()
     ax.barh(np.arange(len(order)), order.to_numpy()[::-1], color="tab:blue")
     ax.set_yticks(np.arange(len(order)), labels=list(order.index[::-1]))
     for y, (value, pct) in enumerate(zip(order.to_numpy()[::-1], share.to_numpy()[::-1])):
@@ -145,7 +144,9 @@ def plot_shap_summary(
     (n, k+1) output with the bias column last is accepted too. At most `max_points` rows are drawn,
     sampled with `seed`, because shap places the dots in a Python loop.
     """
-    import shap  # deferred: importing shap takes seconds and only this chart needs it
+    # Deferred: importing shap takes long and only this chart needs it; shap draws through pyplot.
+    import matplotlib.pyplot as plt
+    import shap
 
     contributions = np.asarray(contributions, dtype=float)
     if contributions.shape[1] == frame.shape[1] + 1:
@@ -155,8 +156,8 @@ def plot_shap_summary(
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(frame), size=min(max_points, len(frame)), replace=False))
     values = _numeric_for_colouring(frame).iloc[rows]
-    # shap draws on pyplot's current figure and axes: a fresh figure becomes both. The explicit rng keeps
-    # the dot jitter reproducible without touching numpy's global random state.
+    # shap draws on pyplot's current figure and axes: a fresh figure becomes both (pyplot falls back to
+    # a headless backend where there is no display). The explicit rng keeps the dot jitter reproducible.
     fig = plt.figure()
     ax = fig.add_subplot()
     try:
@@ -164,12 +165,11 @@ def plot_shap_summary(
             # shap takes nanpercentiles per column for the colour scale; an all-missing column only warns.
             warnings.filterwarnings("ignore", message="All-NaN slice", category=RuntimeWarning)
             shap.summary_plot(contributions[rows], values, max_display=top, show=False, rng=rng)
-    except Exception:
-        plt.close(fig)  # no half-drawn figure left in pyplot's registry
-        raise
-    ax.set_xlabel("Contribution to the log-odds of the bad outcome (SHAP value)")
-    ax.set_title(title)
-    return _save(fig, path)
+        ax.set_xlabel("Contribution to the log-odds of the bad outcome (SHAP value)")
+        ax.set_title(title)
+        return _save(fig, path)
+    finally:
+        plt.close(fig)  # no figure left in pyplot's registry
 
 
 def plot_gains(table: pd.DataFrame, path, title: str = "Cumulative gains (capture rate)") -> Path:
@@ -180,7 +180,8 @@ def plot_gains(table: pd.DataFrame, path, title: str = "Cumulative gains (captur
     x = np.concatenate([[0.0], table["cumulative_share_of_population"].to_numpy(dtype=float)])
     y = np.concatenate([[0.0], table["cumulative_share_of_positives"].to_numpy(dtype=float)])
     base_rate = table["positives"].sum() / table["n"].sum()
-    fig, ax = plt.subplots(figsize=(6, 6))
+    fig = Figure(figsize=(6, 6))
+    ax = fig.subplots()
     ax.plot(x, y, marker="o", lw=1.8, label="Model")
     ax.plot([0, base_rate, 1], [0, 1, 1], ls=":", color="black", lw=1, label="Perfect ranking")
     ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="Random")
