@@ -166,6 +166,30 @@ def test_disputes_open_at_as_of():
     assert r.disputed_amount_365d == 300
 
 
+def test_share_of_the_years_invoices_disputed_by_as_of():
+    ledger = make_ledger(
+        [
+            ("I0", "A", "2023-05-01", "2023-05-31", 50),  # issued before the year
+            ("I1", "A", "2024-01-10", "2024-02-09", 100),
+            ("I2", "A", "2024-03-01", "2024-03-31", 100),
+            ("I3", "A", "2024-05-01", "2024-05-31", 100),
+            ("I4", "A", "2024-06-01", "2024-07-01", 100),
+            ("C1", "A", "2024-04-01", "2024-04-01", 20, "credit_note"),
+        ],
+        disputes=[
+            ("I0", "2023-09-01", None),
+            ("I1", "2024-02-01", "2024-02-20"),
+            ("I1", "2024-03-01", None),
+            ("I3", "2024-07-05", None),  # opened after as_of
+        ],
+    )
+    table = build_features(ledger, [AS_OF]).to_pandas()
+    # I1, disputed twice, once resolved, counts once among the year's four invoices (credit notes aside).
+    assert table.loc[0, "share_invoices_disputed_365d"] == pytest.approx(1 / 4)
+    assert "disputed_invoice_count_365d" not in table.columns  # intermediate: read, not shown
+    assert math.isnan(row(make_ledger([("I9", "A", "2022-01-01", "2022-01-31", 10)])).share_invoices_disputed_365d)
+
+
 def test_trend_compares_last_90_days_with_the_275_before():
     ledger = make_ledger(
         [("I1", "A", "2023-10-01", "2023-10-31", 100), ("I2", "A", "2024-04-15", "2024-05-15", 100)],
