@@ -51,13 +51,13 @@ def settle_documents(con: duckdb.DuckDBPyConnection, invoices: pa.Table, payment
     # beside the settlement, and the columns are put in that order two at a time.
     with ThreadPoolExecutor(max_workers=2) as pool:
         # Stored in customer order: the features add documents up per customer, and DuckDB's hash
-        # aggregates run about twice as fast when a customer's rows come together (the settled and
-        # issued buckets of a 12-month panel: 3.2 -> 1.6 s and 1.5 -> 0.8 s). Settled in ledger
+        # aggregates run about twice as fast when a customer's rows come together (docs/features.md
+        # has the figures). Settled in ledger
         # order all the same: payments come in about the invoices' order, and adding them up in it
         # is faster.
         sorting = pool.submit(np.argsort, customers, kind="stable")
         settled, daily = _settlement(keys, document_cents, payment_keys, payment_days, payment_cents)
-        del payment_keys, payment_days, payment_cents  # 0.16 GB for 10M payments, not needed any more
+        del payment_keys, payment_days, payment_cents  # the payments' own arrays, not needed any more
         order = sorting.result()
         ledger_order = {
             "invoice_row": keys,

@@ -1,10 +1,9 @@
 """The largest risk-raising contributions of each row: the one loop of reason assembly compiled (numba).
 
-Picking five of some seventy contributions for each of 100k rows is a loop over rows; in numpy it
-takes five passes over the whole matrix (about 55 ms), compiled it is one pass over each row's values
-(about 18 ms), against a `pred_contrib` call of about one second on a small default model. The
-compiled code is cached on disk (beside this module where it can be written), so only the first
-process compiles it (about half a second).
+Picking five of some seventy contributions for each row is a loop over rows; in numpy it takes five
+passes over the whole matrix, compiled it is one pass over each row's values, a small part of the
+`pred_contrib` call it follows (docs/models.md has the figures). The compiled code is cached on disk
+(beside this module where it can be written), so only the first process compiles it.
 """
 
 from __future__ import annotations

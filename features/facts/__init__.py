@@ -29,7 +29,6 @@ from features.facts.windows import WINDOW_STATEMENTS
 
 # What depends on the as-of dates (the table `as_of_dates`).
 DATED_FACT_STATEMENTS = (*ROW_FACT_STATEMENTS, *WINDOW_STATEMENTS, *WINDOWS)
-FACT_STATEMENTS = LEDGER_FACT_STATEMENTS + DATED_FACT_STATEMENTS
 
 # What nothing reads once the row facts are aggregated and the labels derived (the keyed facts are
 # in `windows` by then): a build that serves no further as-of dates drops these before the feature
@@ -121,7 +120,6 @@ __all__ = [
     "FACTS",
     "FACT_COLUMNS",
     "FACT_KEYS",
-    "FACT_STATEMENTS",
     "KEYED_FACT_COLUMNS",
     "KEYED_TABLE",
     "LEDGER_FACT_STATEMENTS",
