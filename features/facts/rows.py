@@ -87,13 +87,16 @@ SELECT d.customer_key, g.as_of_date, d.invoice_row, d.invoice_date, d.is_credit_
        date_diff('day', x.opened_date, g.as_of_date) AS days_ago
 FROM disputes x JOIN documents d ON d.invoice_row = x.invoice_row
 JOIN as_of_dates g ON x.opened_date <= g.as_of_date AND x.opened_date > g.as_of_date - INTERVAL 365 DAY
+ -- a dispute dated before its document (the contract admits it) shows nothing before the document is issued
+ AND d.invoice_date <= g.as_of_date
 """
 
 EVENTS = """
 CREATE OR REPLACE TEMP VIEW events_365d AS
-SELECT e.customer_row AS customer_key, g.as_of_date, e.event_type, date_diff('day', e.event_date, g.as_of_date) AS days_ago
+SELECT e.customer_row AS customer_key, p.as_of_date, e.event_type, date_diff('day', e.event_date, p.as_of_date) AS days_ago
 FROM credit_events e
-JOIN as_of_dates g ON e.event_date <= g.as_of_date AND e.event_date > g.as_of_date - INTERVAL 365 DAY
+JOIN population p ON p.customer_key = e.customer_row
+ AND e.event_date <= p.as_of_date AND e.event_date > p.as_of_date - INTERVAL 365 DAY
 """
 
 ROW_FACT_STATEMENTS = (POPULATION, AS_OF_DAYS, OPEN_DOCUMENTS, DISPUTES, EVENTS)
