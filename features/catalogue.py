@@ -18,6 +18,7 @@ from features.facts import FACT_COLUMNS, FACT_KEYS
 from features.feature import NO_DIRECTION, RISKIER_WHEN_HIGHER, SAFER_WHEN_HIGHER, Feature
 
 DIRECTION_WORDS = {RISKIER_WHEN_HIGHER: "higher is riskier", SAFER_WHEN_HIGHER: "higher is safer", NO_DIRECTION: "-"}
+INTERMEDIATE_NOTE = " (Intermediate: not a column of the feature table.)"
 
 
 @functools.cache
@@ -65,8 +66,6 @@ def render_catalogue_markdown() -> str:
     """Return the catalogue as a Markdown table (the body of docs/features.md's catalogue section)."""
     lines = ["| feature | unit | window | risk direction | description |", "|---|---|---|---|---|"]
     for f in catalogue():
-        description = f"{f.description} (Intermediate: not a column of the feature table.)" * f.intermediate
-        lines.append(
-            f"| `{f.name}` | {f.unit} | {f.window} | {DIRECTION_WORDS[f.direction]} | {description or f.description} |"
-        )
+        description = f.description + INTERMEDIATE_NOTE * f.intermediate
+        lines.append(f"| `{f.name}` | {f.unit} | {f.window} | {DIRECTION_WORDS[f.direction]} | {description} |")
     return "\n".join(lines) + "\n"

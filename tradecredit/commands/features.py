@@ -95,9 +95,12 @@ def features(
 
 
 def _print_catalogue() -> None:
-    from features.catalogue import DIRECTION_WORDS, catalogue
+    from features.catalogue import DIRECTION_WORDS, INTERMEDIATE_NOTE, catalogue
 
-    rows = [(f.name, f.unit, f.window, DIRECTION_WORDS[f.direction], f.description) for f in catalogue()]
+    rows = [
+        (f.name, f.unit, f.window, DIRECTION_WORDS[f.direction], f.description + INTERMEDIATE_NOTE * f.intermediate)
+        for f in catalogue()
+    ]
     width = max(len(r[0]) for r in rows)
     click.echo(f"{'feature':<{width}}  {'unit':<8}  {'window':<18}  {'direction':<17}  description")
     for name, unit, window, direction, description in rows:
