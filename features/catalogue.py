@@ -14,6 +14,7 @@ import duckdb
 
 from features.contract import TABLES_BY_NAME
 from features.definitions import behaviour, exposure, static, timeliness, trends, volume
+from features.duckdb_connection import connect
 from features.facts import FACT_COLUMNS, FACT_KEYS
 from features.feature import NO_DIRECTION, RISKIER_WHEN_HIGHER, SAFER_WHEN_HIGHER, Feature
 
@@ -42,7 +43,7 @@ def catalogue() -> tuple[Feature, ...]:
 
 def check_sources(features: tuple[Feature, ...]) -> None:
     """Raise ValueError naming the first feature whose SQL does not bind to the columns of its source."""
-    with duckdb.connect() as con:
+    with connect() as con:
         for fact, columns in FACT_COLUMNS.items():
             con.execute(_empty_table(fact, {**FACT_KEYS, **columns}))
         con.execute(_empty_table("c", {c.name: c.type for c in TABLES_BY_NAME["customers"].columns}))

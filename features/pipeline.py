@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from features.catalogue import catalogue
+from features.duckdb_connection import connect
 from features.facts import DATED_FACT_STATEMENTS, KEYED_TABLE, SPENT_AFTER_ROW_FACTS
 from features.facts.documents import CUSTOMER_KEYS, PAYMENT_EVENTS
 from features.ledger import Ledger
@@ -78,7 +79,7 @@ class LedgerFacts:
             f"settling {ledger['invoices'].num_rows:,} invoices and credit notes "
             f"with {ledger['payments'].num_rows:,} payments"
         )
-        self.con = duckdb.connect()
+        self.con = connect()
         try:
             for name in ledger.tables:
                 self.con.register(name, ledger.with_keys(name))

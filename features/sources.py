@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from features.contract import TABLES
+from features.duckdb_connection import connect
 
 ROW = "_row"
 FOLDER_SUFFIXES = (".csv", ".csv.gz", ".parquet")
@@ -74,7 +75,7 @@ def _with_row_numbers(table: pa.Table) -> pa.Table:
 
 
 def _read_folder(folder: Path) -> dict[str, RawTable]:
-    con = duckdb.connect()
+    con = connect()
     tables: dict[str, RawTable] = {}
     for spec in TABLES:
         found = [
@@ -110,7 +111,7 @@ def _read_csv_as_text(con: duckdb.DuckDBPyConnection, path: Path) -> pa.Table:
 
 def _read_duckdb_file(path: Path) -> dict[str, RawTable]:
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        con = connect(str(path), read_only=True)
     except duckdb.Error as exc:
         raise LedgerSourceError(f"{path}: cannot be opened as a DuckDB database: {exc}") from exc
     try:
@@ -150,7 +151,7 @@ def _read_postgres(url: str) -> dict[str, RawTable]:
         ).fetchall():
             kinds.setdefault(table, {})[column] = _postgres_kind(data_type)
         present = set(kinds)
-        duck = duckdb.connect()
+        duck = connect()
         for spec in TABLES:
             if spec.name not in present:
                 continue

@@ -52,7 +52,7 @@ def run_batch(
     """Score every customer of `ledger` at `as_of` into `out`; return counts and the manifest path.
 
     `progress` is a tqdm-like factory (`progress(total=..., unit=...)`) or None; `steps`, when given,
-    is told each step of building the features, before scoring starts.
+    is told each step of building the features and when scoring starts.
     """
     out = Path(out)
     remove_stale_temporaries(out)
@@ -61,6 +61,8 @@ def run_batch(
     rows_in = ledger["customers"].num_rows
     skipped = {"no invoice on or before the as-of date": rows_in - len(features)}
     schema = SCORE_SCHEMA
+    if steps:
+        steps(f"scoring {len(features):,} customers")
     bar = progress(total=len(features), unit="customers", desc="scoring") if progress else None
     with atomic_path(out) as tmp, pq.ParquetWriter(tmp, schema) as writer:
 

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from features.contract import MAX_DAYS_AFTER_REFERENCE, REFERENCED_TABLES, TABLES, TABLES_BY_NAME, Table, record_keys
+from features.duckdb_connection import connect
 from features.ledger import Ledger
 from features.sources import ROW, RawTable
 from features.validate.report import LedgerError, LedgerRowsError, RowProblem, ValidationReport, ValidationResult
@@ -56,7 +57,7 @@ def validate_ledger(
         raise LedgerError(problems)
     # Closed on every way out: an open connection keeps its temporary tables and the Arrow tables
     # registered on it alive.
-    with duckdb.connect() as con:
+    with connect() as con:
         report = ValidationReport(source=source)
         accepted: dict[str, pa.Table] = {}
         keys: dict[str, pa.Table] = {}

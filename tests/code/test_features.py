@@ -350,10 +350,18 @@ def test_ledger_facts_that_fail_to_build_close_their_connection(monkeypatch):
 
     ledger = make_ledger(invoices=[("I1", "A", "2024-01-01", "2024-01-31", 100.0)])
     connect, opened = duckdb.connect, []
-    monkeypatch.setattr(pipeline.duckdb, "connect", lambda: opened.append(connect()) or opened[-1])
+    monkeypatch.setattr(
+        pipeline.duckdb, "connect", lambda *args, **kwargs: opened.append(connect(*args, **kwargs)) or opened[-1]
+    )
     monkeypatch.setattr(pipeline, "PAYMENT_EVENTS", "SELECT * FROM no_such_table")
     with pytest.raises(duckdb.CatalogException):
         LedgerFacts(ledger)
     assert len(opened) == 1
     with pytest.raises(duckdb.ConnectionException):
         opened[0].execute("SELECT 1")
+
+
+def test_duckdb_draws_no_progress_bar_into_a_commands_output(sample_ledger):
+    """DuckDB's own bar goes to standard output, where a command's report or a pipe is; steps are told on stderr."""
+    with LedgerFacts(sample_ledger) as facts:
+        assert facts.con.sql("SELECT current_setting('enable_progress_bar')").fetchall() == [(False,)]

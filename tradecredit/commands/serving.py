@@ -93,7 +93,8 @@ def score(
         out,
         quarantined=report.rows_quarantined,
         chunk_size=chunk_size,
-        progress=lambda **kw: tqdm(**kw, file=click.get_text_stream("stderr")),  # type: ignore[operator]  # tqdm has no type hints
+        # A bar only where someone watches: in a log (stderr not a terminal) the step lines stand alone.
+        progress=lambda **kw: tqdm(**kw, file=click.get_text_stream("stderr"), disable=None),  # type: ignore[operator]  # tqdm has no type hints
         steps=say,
     )
     skipped = ", ".join(f"{n:,} {why}" for why, n in result.skipped.items() if n)
