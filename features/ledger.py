@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from features.contract import TABLES
 
@@ -91,14 +89,3 @@ class Ledger:
             with pa.ipc.new_stream(sink, table.schema) as writer:
                 writer.write_table(table)
         return sha.hexdigest()[:16]
-
-    def last_date(self) -> dt.date | None:
-        """Return the latest date any table records: the end of what the ledger has observed."""
-        latest = [
-            pc.max(table.column(field.name)).as_py()
-            for table in self.tables.values()
-            for field in table.schema
-            if pa.types.is_date(field.type) and table.num_rows
-        ]
-        latest = [d for d in latest if d is not None]
-        return max(latest) if latest else None

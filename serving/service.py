@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pyarrow as pa
 
+from features.as_of import ledger_span
 from features.ledger import Ledger
 from features.pipeline import LedgerFacts
 from serving.limits import LimitPolicy
@@ -26,11 +27,6 @@ from serving.score_row import SCORE_COLUMNS
 from serving.scoring import ScoringModels, score_in_chunks, snapshot
 
 SNAPSHOTS_KEPT = 4
-MAX_DAYS_AFTER_LEDGER = 366
-
-
-class AsOfOutOfRange(ValueError):
-    """The as-of date lies too far beyond what the ledger has observed."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +50,8 @@ class ScoringService:
 
     def __init__(self, ledger: Ledger, models: ScoringModels, policy: LimitPolicy):
         self.ledger, self.models, self.policy = ledger, models, policy
-        self.last_date = ledger.last_date()
+        self.span = ledger_span(ledger)
+        self.last_date = self.span.last_transaction  # the default as-of date
         self._dates: OrderedDict[dt.date, ScoredDate] = OrderedDict()
         self._facts: LedgerFacts | None = None  # the ledger's own facts, built with the first date scored
         self._lock = threading.Lock()  # guards `_dates`; held for lookups only
@@ -68,10 +65,7 @@ class ScoringService:
 
     def scored(self, as_of: dt.date) -> ScoredDate:
         """Return `as_of` scored, computed on the first call for the date; the last SNAPSHOTS_KEPT dates are kept."""
-        if self.last_date and as_of > self.last_date + dt.timedelta(days=MAX_DAYS_AFTER_LEDGER):
-            raise AsOfOutOfRange(
-                f"as_of {as_of} is more than {MAX_DAYS_AFTER_LEDGER} days after the ledger's last date {self.last_date}"
-            )
+        self.span.check([as_of])
         found = self._cached(as_of)
         if found is not None:
             return found

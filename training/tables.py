@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from features.as_of import last_transaction_date
 from features.labels import LABEL_COLUMNS, label_definition_of, labelled_features
 from features.ledger import Ledger
 from features.pipeline import month_ends
@@ -23,7 +24,7 @@ from training.dataset import DatasetError
 def default_monthly_range(ledger: Ledger) -> list[dt.date]:
     """Return month ends from six months after the first invoice to the last date the ledger records."""
     first = ledger["invoices"].column("invoice_date").to_pandas().min()
-    last = ledger.last_date()
+    last = last_transaction_date(ledger)
     start = first + dt.timedelta(days=182)
     if last is None or start >= last:
         raise DatasetError(f"the ledger spans {first} to {last}: too short to train on")

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from tradecredit.commands.options import (
+    check_as_of_or_exit,
     parse_date,
     quarantine_option,
     read_ledger_or_exit,
@@ -83,6 +84,7 @@ def features(
     ledger, report = read_ledger_or_exit(ledger_source, quarantine_dir, reference_date)
     for line in report.notes:
         say(line)
+    check_as_of_or_exit(ledger, dates)
     if with_labels:
         table = labelled_features(ledger, dates, labels, progress=say)
     else:

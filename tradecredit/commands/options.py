@@ -62,3 +62,13 @@ def read_ledger_or_exit(source: str, quarantine_dir: Path | None, reference_date
         )
     except (LedgerSourceError, LedgerError, LedgerRowsError) as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def check_as_of_or_exit(ledger, dates) -> None:
+    """Exit with the one date rule's message (`features.as_of`) when a date is outside what `ledger` observed."""
+    from features.as_of import AsOfOutOfRange, ledger_span
+
+    try:
+        ledger_span(ledger).check(dates)
+    except AsOfOutOfRange as exc:
+        raise click.ClickException(str(exc)) from None

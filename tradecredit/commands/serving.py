@@ -9,6 +9,7 @@ import click
 
 from model.registry import DEFAULT_MODEL_URI, LATE_MODEL_URI
 from tradecredit.commands.options import (
+    check_as_of_or_exit,
     ledger_option,
     parse_date,
     quarantine_option,
@@ -83,6 +84,7 @@ def score(
     except (PolicyError, TrackingError) as exc:
         raise click.ClickException(str(exc)) from None
     ledger, report = read_ledger_or_exit(ledger_source, quarantine_dir, reference_date)
+    check_as_of_or_exit(ledger, [as_of])
     described = ", ".join(f"{k} {v}" for k, v in models.describe().items())
     say(f"scoring {ledger_source} as of {as_of} with {described}")
     result = run_batch(

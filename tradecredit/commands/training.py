@@ -8,6 +8,7 @@ import click
 
 from tradecredit.commands.features import as_of_dates_from_options
 from tradecredit.commands.options import (
+    check_as_of_or_exit,
     parse_date,
     quarantine_option,
     read_ledger_or_exit,
@@ -30,6 +31,8 @@ def training_table(ledger_source, features_file, label, monthly, config, quarant
         return table_from_file(features_file, label, config), str(features_file), None
     ledger, report = read_ledger_or_exit(ledger_source, quarantine_dir, reference_date)
     dates = as_of_dates_from_options((), monthly) if monthly else None
+    if dates:
+        check_as_of_or_exit(ledger, dates)
     return table_from_ledger(ledger, config, dates, progress=say), report.source, ledger.digest()
 
 

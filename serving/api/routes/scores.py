@@ -7,6 +7,7 @@ import uuid
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 
+from features.as_of import AsOfOutOfRange
 from serving.api.deps import get_service, get_settings, require_api_key
 from serving.api.schemas import (
     CustomerScore,
@@ -18,7 +19,7 @@ from serving.api.schemas import (
 )
 from serving.api.settings import ApiSettings
 from serving.score_row import SCORE_ROW, api_value
-from serving.service import AsOfOutOfRange, ScoringService
+from serving.service import ScoringService
 
 router = APIRouter(
     prefix="/v1",
