@@ -32,7 +32,7 @@ class AsOfOutOfRange(ValueError):
     """The as-of date lies outside what the ledger has observed; the message says which bound and why."""
 
 
-def last_transaction_date(ledger: Ledger) -> dt.date | None:
+def _last_transaction_date(ledger: Ledger) -> dt.date | None:
     """Return the ledger's last transaction date: the end of what it has observed (None when empty)."""
     latest = [
         pc.max(ledger[table].column(column)).as_py()
@@ -72,7 +72,7 @@ class LedgerSpan:
 def ledger_span(ledger: Ledger) -> LedgerSpan:
     """Return the span of dates `ledger` has observed (computed once: it reads every date column)."""
     invoices = ledger["invoices"].column("invoice_date")
-    return LedgerSpan(pc.min(invoices).as_py() if len(invoices) else None, last_transaction_date(ledger))
+    return LedgerSpan(pc.min(invoices).as_py() if len(invoices) else None, _last_transaction_date(ledger))
 
 
 def _more(dates: Sequence[dt.date]) -> str:

@@ -19,9 +19,10 @@ from typing import Literal
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
+from features.as_of import TRANSACTION_DATES
 from features.contract import DEFAULT_EVENT_TYPES
 from features.ledger import Ledger
-from features.pipeline import LedgerFacts, Progress, features_from_facts
+from features.pipeline import LedgerFacts, Progress, features_from_facts, silent
 
 
 class LabelConfig(BaseModel):
@@ -44,13 +45,11 @@ LABEL_DEFINITION_KEY = b"label_definition"
 
 
 def observation_end(con) -> dt.date:
-    """Return the last date on which the ledger records anything."""
-    return con.sql(
-        """SELECT max(d) FROM (
-            SELECT max(invoice_date) AS d FROM invoices UNION ALL SELECT max(payment_date) FROM payments
-            UNION ALL SELECT max(opened_date) FROM disputes UNION ALL SELECT max(resolved_date) FROM disputes
-            UNION ALL SELECT max(event_date) FROM credit_events)"""
-    ).fetchall()[0][0]
+    """Return the ledger's last transaction date (`features.as_of.TRANSACTION_DATES`): the end of what it observed."""
+    latest = " UNION ALL ".join(
+        f"SELECT max({column}) AS d FROM {table}" for table, columns in TRANSACTION_DATES.items() for column in columns
+    )
+    return con.sql(f"SELECT max(d) FROM ({latest})").fetchall()[0][0]
 
 
 def default_dates_sql(config: LabelConfig) -> str:
@@ -85,7 +84,7 @@ def labelled_features(
     The point-in-time facts are built once and serve both: the labels are read first, as the features
     use the facts up. The schema metadata holds the observation end and the label definition.
     """
-    report = progress or (lambda message: None)
+    report = progress or silent
     with LedgerFacts(ledger, progress=report) as facts:
         con = facts.at(as_of_dates)
         report("deriving labels")

@@ -40,8 +40,8 @@ KEYS = ("customer_id", "as_of_date")
 Progress = Callable[[str], None]
 
 
-def _silent(message: str) -> None:
-    pass
+def silent(message: str) -> None:
+    """Tell nobody: the progress of a build no one watches."""
 
 
 def month_ends(start: dt.date, end: dt.date) -> list[dt.date]:
@@ -72,7 +72,7 @@ class LedgerFacts:
     time. A context manager: leaving it closes the connection.
     """
 
-    def __init__(self, ledger: Ledger, *, progress: Progress = _silent):
+    def __init__(self, ledger: Ledger, *, progress: Progress = silent):
         self.ledger = ledger
         self.progress = progress
         progress(
@@ -83,7 +83,7 @@ class LedgerFacts:
         try:
             for name in ledger.tables:
                 self.con.register(name, ledger.with_keys(name))
-            # `facts.LEDGER_FACT_STATEMENTS`, with the documents' settlement (`DOCUMENTS`,
+            # `facts.documents`' statements in order, with the documents' settlement (`DOCUMENTS`,
             # `MULTI_DAY_PAYMENTS`) made by `settle_documents`: the same tables, faster.
             self._run([CUSTOMER_KEYS])
             settle_documents(self.con, ledger.with_keys("invoices"), ledger.with_keys("payments"))
@@ -123,7 +123,7 @@ class LedgerFacts:
         self.close()
 
 
-def build_features(ledger: Ledger, as_of_dates: Sequence[dt.date], *, progress: Progress = _silent) -> pa.Table:
+def build_features(ledger: Ledger, as_of_dates: Sequence[dt.date], *, progress: Progress = silent) -> pa.Table:
     """Return the feature table: `customer_id`, `as_of_date`, every catalogue feature, then customer extras.
 
     One row per customer with an invoice on or before the as-of date, for each as-of date, sorted by

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from features.labels import LabelConfig, default_status_from_facts
 from features.ledger import Ledger
-from features.pipeline import LedgerFacts, features_from_facts
+from features.pipeline import LedgerFacts, features_from_facts, silent
 from model.packaged import PackagedModel
 from model.reasons import reason_columns
 from model.registry import DEFAULT_MODEL_URI, LATE_MODEL_URI, TrackingError, load_packaged
@@ -83,7 +83,7 @@ def snapshot(
     """Return the feature rows of every customer at `as_of`, with `in_default_at_as_of` under `label_config`
     (the scoring model's own: `ScoringModels.label_config`). `facts`, when given, must hold `ledger`: its
     ledger facts are reused and it stays open."""
-    report = progress or (lambda message: None)
+    report = progress or silent
     if facts is not None and facts.ledger is not ledger:
         raise ValueError("the prepared ledger facts belong to another ledger")
     own = facts is None

@@ -50,8 +50,7 @@ class ScoringService:
 
     def __init__(self, ledger: Ledger, models: ScoringModels, policy: LimitPolicy):
         self.ledger, self.models, self.policy = ledger, models, policy
-        self.span = ledger_span(ledger)
-        self.last_date = self.span.last_transaction  # the default as-of date
+        self.span = ledger_span(ledger)  # the default as-of date is its last transaction
         self._dates: OrderedDict[dt.date, ScoredDate] = OrderedDict()
         self._facts: LedgerFacts | None = None  # the ledger's own facts, built with the first date scored
         self._lock = threading.Lock()  # guards `_dates`; held for lookups only

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.as_of import last_transaction_date
+from features.as_of import ledger_span
 from features.labels import LABEL_COLUMNS, label_definition_of, labelled_features
 from features.ledger import Ledger
 from features.pipeline import month_ends
@@ -23,12 +23,11 @@ from training.dataset import DatasetError
 
 def default_monthly_range(ledger: Ledger) -> list[dt.date]:
     """Return month ends from six months after the first invoice to the last date the ledger records."""
-    first = ledger["invoices"].column("invoice_date").to_pandas().min()
-    last = last_transaction_date(ledger)
-    start = first + dt.timedelta(days=182)
-    if last is None or start >= last:
+    span = ledger_span(ledger)
+    first, last = span.first_invoice, span.last_transaction
+    if first is None or last is None or first + dt.timedelta(days=182) >= last:
         raise DatasetError(f"the ledger spans {first} to {last}: too short to train on")
-    return month_ends(start, last)
+    return month_ends(first + dt.timedelta(days=182), last)
 
 
 def table_from_ledger(

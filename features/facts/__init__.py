@@ -22,7 +22,6 @@ when the catalogue is built, and it is checked against the built relations by th
 
 from __future__ import annotations
 
-from features.facts.documents import LEDGER_FACT_STATEMENTS
 from features.facts.history import KEYED_TABLE, WINDOWS
 from features.facts.rows import ROW_FACT_STATEMENTS
 from features.facts.windows import WINDOW_STATEMENTS
@@ -113,16 +112,13 @@ KEYED_FACT_COLUMNS: dict[str, dict[str, str]] = {
 FACT_COLUMNS = {**ROW_FACT_COLUMNS, **KEYED_FACT_COLUMNS}
 # Every fact is keyed by these: features may read them too.
 FACT_KEYS = {"customer_key": "INTEGER", "as_of_date": "DATE"}
-FACTS = tuple(FACT_COLUMNS)
 
 __all__ = [
     "DATED_FACT_STATEMENTS",
-    "FACTS",
     "FACT_COLUMNS",
     "FACT_KEYS",
     "KEYED_FACT_COLUMNS",
     "KEYED_TABLE",
-    "LEDGER_FACT_STATEMENTS",
     "ROW_FACT_COLUMNS",
     "SPENT_AFTER_ROW_FACTS",
 ]

@@ -87,5 +87,3 @@ FROM documents WHERE NOT is_credit_note AND first_payment_date = last_payment_da
 UNION ALL
 SELECT customer_key, payment_date, payment_count, amount FROM multi_day_payments WHERE NOT is_credit_note
 """
-
-LEDGER_FACT_STATEMENTS = (CUSTOMER_KEYS, DOCUMENTS, MULTI_DAY_PAYMENTS, PAYMENT_EVENTS)

@@ -28,7 +28,7 @@ def load_service(settings: ApiSettings):
     models = load_scoring_models(settings.model_uri, settings.late_model_uri)
     ledger, _ = load_ledger(settings.ledger, reference_date=settings.reference_date or dt.date.today())
     service = ScoringService(ledger, models, policy)
-    as_of = settings.default_as_of or service.last_date
+    as_of = settings.default_as_of or service.span.last_transaction
     if as_of is None:
         raise RuntimeError(f"the ledger {settings.ledger} has no dated rows: there is nothing to score")
     first = list(service.scored(as_of).position)[:1]  # warm-up: the whole date scored and explained

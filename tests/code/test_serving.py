@@ -32,21 +32,14 @@ def models(registry):
     return load_scoring_models()
 
 
+def score_command(ledger_dir, out, *extra) -> list[str]:
+    ledger, as_of = ["--ledger", str(ledger_dir)], ["--as-of", AS_OF.isoformat(), "--reference-date", "2027-06-01"]
+    return [CLI, "score", *ledger, *as_of, "--out", str(out), *extra]
+
+
 def run_score(ledger_dir, out, uri, *extra):
     return subprocess.run(
-        [
-            CLI,
-            "score",
-            "--ledger",
-            str(ledger_dir),
-            "--as-of",
-            AS_OF.isoformat(),
-            "--out",
-            str(out),
-            "--reference-date",
-            "2027-06-01",
-            *extra,
-        ],
+        score_command(ledger_dir, out, *extra),
         env={**os.environ, "MLFLOW_TRACKING_URI": uri},
         capture_output=True,
         text=True,
@@ -113,20 +106,7 @@ def test_killed_batch_leaves_no_output_and_the_rerun_completes(registry, sample_
     assert run_score(sample_ledger_dir, reference, registry[0], "--chunk-size", "20").returncode == 0
     out = tmp_path / "scores.parquet"
     process = subprocess.Popen(
-        [
-            CLI,
-            "score",
-            "--ledger",
-            str(sample_ledger_dir),
-            "--as-of",
-            AS_OF.isoformat(),
-            "--out",
-            str(out),
-            "--reference-date",
-            "2027-06-01",
-            "--chunk-size",
-            "20",
-        ],
+        score_command(sample_ledger_dir, out, "--chunk-size", "20"),
         env={**os.environ, "MLFLOW_TRACKING_URI": registry[0]},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

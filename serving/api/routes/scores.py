@@ -86,7 +86,7 @@ def get_customer_score(
     x_request_id: str | None = Header(default=None),
 ) -> ScoreResponse:
     """Score one customer."""
-    when = as_of or settings.default_as_of or service.last_date
+    when = as_of or settings.default_as_of or service.span.last_transaction
     if when is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the ledger has no dated rows: pass ?as_of=")
     response = _score(request, service, [customer_id], when, x_request_id or uuid.uuid4().hex)
