@@ -193,7 +193,9 @@ CREDIT_EVENTS = Table(
     required=False,
     description=(
         "Credit events per customer. `default`, `insolvency` and `write_off` mean default; any other type "
-        "(`collections_handover`, `limit_change`, ...) is information."
+        "is information: `insurer_limit_change` (a limit decision of the credit insurer or a bureau, an outside "
+        "view of the customer), `limit_change` and `collections_handover` (the company's own decisions, which "
+        "models leave out by default: see docs/models.md), ..."
     ),
     columns=(
         _id("customer_id", "The customer concerned."),

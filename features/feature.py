@@ -40,6 +40,10 @@ class Feature:
     description: str
     label_en: str  # what it measures, as a credit officer reads it in a reason code
     label_zh: str  # the same in Chinese (Simplified)
+    # What an empty value means, as a reason reads it ("no invoice paid in the last 90 days"), in English
+    # and Chinese: a missing value is worded by this, never as "none". Needed when the feature can be empty.
+    missing_en: str | None = None
+    missing_zh: str | None = None
     fill: str | None = None  # SQL value when the customer has no rows in the fact (0 for sums and counts)
     categorical: bool = False
     intermediate: bool = False  # computed for the features that read it, not a column of the feature table

@@ -103,6 +103,8 @@ FEATURES = [
         description="Share of the invoices issued in (as_of - 365 days, as_of] with a dispute opened by as_of.",
         label_en="Share of the last year's invoices disputed",
         label_zh="过去一年发票中被争议的比例",
+        missing_en="no invoice in the last year",
+        missing_zh="过去一年无发票",
     ),
     Feature(
         name="collections_handover_count_365d",
@@ -111,7 +113,10 @@ FEATURES = [
         unit="count",
         window="365d",
         direction=RISKIER_WHEN_HIGHER,
-        description="Hand-overs to collections in the last year.",
+        description=(
+            "Hand-overs to collections in the last year: the company's own decision, not a model input by "
+            "default (`exclude_features`)."
+        ),
         label_en="Hand-overs to collections over the last year",
         label_zh="过去一年移交催收次数",
         fill="0",
@@ -123,9 +128,27 @@ FEATURES = [
         unit="count",
         window="365d",
         direction=NO_DIRECTION,
-        description="Credit-limit changes in the last year.",
-        label_en="Credit-limit changes over the last year",
-        label_zh="过去一年信用额度调整次数",
+        description=(
+            "The company's own credit-limit changes in the last year: its own decision, not a model input by "
+            "default (`exclude_features`)."
+        ),
+        label_en="Our credit-limit changes over the last year",
+        label_zh="过去一年本公司信用额度调整次数",
+        fill="0",
+    ),
+    Feature(
+        name="insurer_limit_change_count_365d",
+        source="events_365d",
+        sql="count(*) FILTER (WHERE event_type = 'insurer_limit_change')",
+        unit="count",
+        window="365d",
+        direction=RISKIER_WHEN_HIGHER,
+        description=(
+            "Limit decisions of the credit insurer (or a bureau) on the customer in the last year: an outside view, "
+            "pooled from the customer's other suppliers."
+        ),
+        label_en="Credit-insurer limit changes over the last year",
+        label_zh="过去一年信用保险人额度调整次数",
         fill="0",
     ),
     Feature(
@@ -138,6 +161,8 @@ FEATURES = [
         description="Days from the last payment received (on or before as_of) to as_of; empty if it never paid.",
         label_en="Days since the last payment",
         label_zh="距上次收款天数",
+        missing_en="no payment ever received",
+        missing_zh="从未收到付款",
     ),
     Feature(
         name="days_since_last_invoice",
@@ -149,6 +174,8 @@ FEATURES = [
         description="Days from the last invoice (on or before as_of) to as_of.",
         label_en="Days since the last invoice",
         label_zh="距上次开票天数",
+        missing_en="no invoice yet",
+        missing_zh="尚无发票",
     ),
     Feature(
         name="max_days_late_ever",
@@ -160,6 +187,8 @@ FEATURES = [
         description="Most days late of any invoice settled on or before as_of, over the whole relationship.",
         label_en="Most days late on any invoice, whole relationship",
         label_zh="合作以来单张发票最长逾期天数",
+        missing_en="no invoice ever paid",
+        missing_zh="从未有已付发票",
     ),
     Feature(
         name="share_paid_over_30d_late_ever",
@@ -171,5 +200,7 @@ FEATURES = [
         description="Share of all invoices settled on or before as_of that were settled more than 30 days late.",
         label_en="Invoices paid more than 30 days late, whole relationship",
         label_zh="合作以来逾期超过30天付款的发票占比",
+        missing_en="no invoice ever paid",
+        missing_zh="从未有已付发票",
     ),
 ]

@@ -1,4 +1,4 @@
-"""Exposure at the as-of date: what is open, how overdue, how it ages."""
+"""Exposure at the as-of date: what is open, how overdue, how it ages; and the highest it stood in the year."""
 
 from features.feature import NO_DIRECTION, RISKIER_WHEN_HIGHER, Feature
 
@@ -121,6 +121,8 @@ FEATURES = [
         description="Days past due of open invoices, weighted by their open amount (0 = all current).",
         label_en="Days overdue on open invoices, weighted by amount",
         label_zh="未结发票按金额加权逾期天数",
+        missing_en="no open invoice",
+        missing_zh="无未结发票",
     ),
     Feature(
         name="open_invoice_count",
@@ -192,5 +194,18 @@ FEATURES = [
         description="Days since the oldest open invoice was issued (empty when nothing is open).",
         label_en="Age of the oldest open invoice (days)",
         label_zh="最早未结发票的账龄（天）",
+        missing_en="no open invoice",
+        missing_zh="无未结发票",
+    ),
+    Feature(
+        name="peak_open_amount_365d",
+        source="balance_365d",
+        sql="peak_open_amount_365d",
+        unit="EUR",
+        window="365d",
+        direction=RISKIER_WHEN_HIGHER,
+        description="Highest open_amount at the end of any day in (as_of - 365 days, as_of], the balance carried into the year (at as_of - 365 days) included; 0 before the first document.",
+        label_en="Peak balance over the last year (EUR)",
+        label_zh="过去一年最高未清余额（欧元）",
     ),
 ]

@@ -18,6 +18,8 @@ FEATURES = [
         description="Credit limit on the customer record; empty when none is set.",
         label_en="Credit limit (EUR)",
         label_zh="信用额度（欧元）",
+        missing_en="no credit limit set",
+        missing_zh="未设定信用额度",
     ),
     Feature(
         name="payment_terms_days",
@@ -29,6 +31,8 @@ FEATURES = [
         description="Standard payment terms on the customer record.",
         label_en="Standard payment terms (days)",
         label_zh="标准付款账期（天）",
+        missing_en="no standard payment terms on the customer record",
+        missing_zh="客户档案中无标准付款账期",
     ),
     Feature(
         name="customer_tenure_days",

@@ -17,6 +17,8 @@ FEATURES = [
         description="Mean of max(0, settlement date - due date) over invoices settled in (as_of - 365 days, as_of]; empty when none settled.",
         label_en="Average days late over the last year",
         label_zh="过去一年平均逾期天数",
+        missing_en="no invoice paid in the last year",
+        missing_zh="过去一年无已付发票",
     ),
     Feature(
         name="share_paid_over_30d_late_365d",
@@ -28,6 +30,8 @@ FEATURES = [
         description="Among invoices settled in the last year, the share settled more than 30 days after due.",
         label_en="Invoices paid more than 30 days late over the last year",
         label_zh="过去一年逾期超过30天付款的发票占比",
+        missing_en="no invoice paid in the last year",
+        missing_zh="过去一年无已付发票",
     ),
     Feature(
         name="share_paid_late_365d",
@@ -39,6 +43,8 @@ FEATURES = [
         description="Among invoices settled in the last year, the share settled after the due date.",
         label_en="Invoices paid late over the last year",
         label_zh="过去一年逾期付款的发票占比",
+        missing_en="no invoice paid in the last year",
+        missing_zh="过去一年无已付发票",
     ),
     Feature(
         name="share_paid_early_365d",
@@ -50,6 +56,8 @@ FEATURES = [
         description="Among invoices settled in the last year, the share settled before the due date.",
         label_en="Invoices paid before the due date over the last year",
         label_zh="过去一年提前付款的发票占比",
+        missing_en="no invoice paid in the last year",
+        missing_zh="过去一年无已付发票",
     ),
     Feature(
         name="p90_days_late_365d",
@@ -61,6 +69,8 @@ FEATURES = [
         description="90th percentile of days late over invoices settled in the last year.",
         label_en="90th-percentile days late over the last year",
         label_zh="过去一年逾期天数（第90百分位）",
+        missing_en="no invoice paid in the last year",
+        missing_zh="过去一年无已付发票",
     ),
     Feature(
         name="max_days_late_365d",
@@ -72,6 +82,8 @@ FEATURES = [
         description="Most days late of any invoice settled in the last year.",
         label_en="Most days late on an invoice paid over the last year",
         label_zh="过去一年单张发票最长逾期天数",
+        missing_en="no invoice paid in the last year",
+        missing_zh="过去一年无已付发票",
     ),
     Feature(
         name="amount_weighted_days_late_365d",
@@ -83,6 +95,8 @@ FEATURES = [
         description="Days beyond terms weighted by invoice amount, over invoices settled in the last year.",
         label_en="Days late over the last year, weighted by amount",
         label_zh="过去一年按金额加权逾期天数",
+        missing_en="no invoice paid in the last year",
+        missing_zh="过去一年无已付发票",
     ),
     Feature(
         name="stddev_days_late_365d",
@@ -94,6 +108,8 @@ FEATURES = [
         description="Spread of settlement date minus due date over the last year: low means a regular payer.",
         label_en="Irregularity of payment timing over the last year (days)",
         label_zh="过去一年付款时间波动（天）",
+        missing_en="fewer than two invoices paid in the last year",
+        missing_zh="过去一年已付发票不足两张",
     ),
     Feature(
         name="avg_days_to_pay_365d",
@@ -105,6 +121,8 @@ FEATURES = [
         description="Mean days from invoice date to settlement over invoices settled in the last year.",
         label_en="Average days from invoice to payment over the last year",
         label_zh="过去一年从开票到付款的平均天数",
+        missing_en="no invoice paid in the last year",
+        missing_zh="过去一年无已付发票",
     ),
     Feature(
         name="settled_invoice_count_365d",
@@ -128,6 +146,8 @@ FEATURES = [
         description="Among invoices settled in the last year, the share paid in more than one instalment.",
         label_en="Invoices paid in instalments over the last year",
         label_zh="过去一年分期结清的发票占比",
+        missing_en="no invoice paid in the last year",
+        missing_zh="过去一年无已付发票",
     ),
     Feature(
         name="avg_days_late_90d",
@@ -139,6 +159,8 @@ FEATURES = [
         description="Mean days late over invoices settled in (as_of - 90 days, as_of].",
         label_en="Average days late over the last 90 days",
         label_zh="过去90天平均逾期天数",
+        missing_en="no invoice paid in the last 90 days",
+        missing_zh="过去90天无已付发票",
     ),
     Feature(
         name="avg_days_late_prior_275d",
@@ -150,6 +172,8 @@ FEATURES = [
         description="Mean days late over invoices settled in (as_of - 365 days, as_of - 90 days]: the base of the trend.",
         label_en="Average days late in the 275 days before the last 90",
         label_zh="最近90天之前275天的平均逾期天数",
+        missing_en="no invoice paid in the 275 days before the last 90",
+        missing_zh="此前275天（过去90天之前）无已付发票",
     ),
     Feature(
         name="share_paid_over_30d_late_90d",
@@ -161,5 +185,7 @@ FEATURES = [
         description="Among invoices settled in the last 90 days, the share settled more than 30 days after due.",
         label_en="Invoices paid more than 30 days late over the last 90 days",
         label_zh="过去90天逾期超过30天付款的发票占比",
+        missing_en="no invoice paid in the last 90 days",
+        missing_zh="过去90天无已付发票",
     ),
 ]

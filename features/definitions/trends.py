@@ -13,6 +13,8 @@ FEATURES = [
         description="open_amount / credit_limit; empty when there is no limit.",
         label_en="Credit limit used (open balance / limit)",
         label_zh="信用额度使用率（未结余额/额度）",
+        missing_en="no credit limit set",
+        missing_zh="未设定信用额度",
     ),
     Feature(
         name="credit_limit_headroom",
@@ -24,6 +26,8 @@ FEATURES = [
         description="Credit limit minus open amount (negative when over the limit); empty when there is no limit.",
         label_en="Credit limit headroom (EUR, negative when over)",
         label_zh="剩余信用额度（欧元，负数表示超额）",
+        missing_en="no credit limit set",
+        missing_zh="未设定信用额度",
     ),
     Feature(
         name="over_credit_limit",
@@ -35,6 +39,8 @@ FEATURES = [
         description="1 when the open amount exceeds the credit limit at as_of.",
         label_en="Over the credit limit",
         label_zh="超出信用额度",
+        missing_en="no credit limit set",
+        missing_zh="未设定信用额度",
     ),
     Feature(
         name="dso_90d",
@@ -46,6 +52,8 @@ FEATURES = [
         description="Days sales outstanding: open_amount / invoice_amount_90d x 90; empty when nothing was invoiced.",
         label_en="Days sales outstanding (last 90 days)",
         label_zh="应收账款周转天数（过去90天）",
+        missing_en="no invoice in the last 90 days",
+        missing_zh="过去90天无发票",
     ),
     Feature(
         name="overdue_share",
@@ -57,6 +65,8 @@ FEATURES = [
         description="Share of the open amount that is past due.",
         label_en="Share of the open balance overdue",
         label_zh="未结余额中的逾期占比",
+        missing_en="no open balance",
+        missing_zh="无未结余额",
     ),
     Feature(
         name="share_open_over_60dpd",
@@ -68,6 +78,8 @@ FEATURES = [
         description="Share of the open amount more than 60 days past due.",
         label_en="Share of the open balance over 60 days overdue",
         label_zh="未结余额中逾期超过60天的占比",
+        missing_en="no open balance",
+        missing_zh="无未结余额",
     ),
     Feature(
         name="days_late_trend_90d",
@@ -79,6 +91,8 @@ FEATURES = [
         description="Mean days late of the last 90 days minus that of the 275 days before (positive: paying later).",
         label_en="Change in average days late, last 90 days vs the 275 before",
         label_zh="平均逾期天数变化（过去90天对比此前275天）",
+        missing_en="no invoice paid in the last 90 days or in the 275 days before",
+        missing_zh="过去90天或此前275天无已付发票",
     ),
     Feature(
         name="invoice_amount_trend_90d",
@@ -90,6 +104,8 @@ FEATURES = [
         description="Daily invoiced amount of the last 90 days over that of the 275 days before (1 = steady).",
         label_en="Daily invoicing, last 90 days vs the 275 before (1.00 = steady)",
         label_zh="日均开票额之比（过去90天对比此前275天，1.00为持平）",
+        missing_en="no invoice in the 275 days before the last 90",
+        missing_zh="此前275天（过去90天之前）无发票",
     ),
     Feature(
         name="open_to_annual_sales",
@@ -101,6 +117,8 @@ FEATURES = [
         description="Open amount as a share of the last year's invoicing.",
         label_en="Open balance relative to last year's invoicing",
         label_zh="未结余额与过去一年开票额之比",
+        missing_en="no invoice in the last year",
+        missing_zh="过去一年无发票",
     ),
     Feature(
         name="payment_to_invoice_ratio_90d",
@@ -112,5 +130,7 @@ FEATURES = [
         description="Cash received over amount invoiced in the last 90 days (below 1: the balance grows).",
         label_en="Cash received per euro invoiced, last 90 days",
         label_zh="过去90天收款额与开票额之比",
+        missing_en="no invoice in the last 90 days",
+        missing_zh="过去90天无发票",
     ),
 ]

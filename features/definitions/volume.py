@@ -77,6 +77,8 @@ FEATURES = [
         description="Mean invoice amount over the last year.",
         label_en="Average invoice over the last year (EUR)",
         label_zh="过去一年平均单张发票金额（欧元）",
+        missing_en="no invoice in the last year",
+        missing_zh="过去一年无发票",
     ),
     Feature(
         name="max_invoice_amount_365d",
@@ -88,6 +90,8 @@ FEATURES = [
         description="Largest invoice of the last year.",
         label_en="Largest invoice over the last year (EUR)",
         label_zh="过去一年最大单张发票金额（欧元）",
+        missing_en="no invoice in the last year",
+        missing_zh="过去一年无发票",
     ),
     Feature(
         name="credit_note_amount_365d",
@@ -111,6 +115,8 @@ FEATURES = [
         description="Credit notes as a share of the amount invoiced in the last year.",
         label_en="Credit notes as a share of invoicing over the last year",
         label_zh="过去一年贷项通知单占开票金额比例",
+        missing_en="no invoice in the last year",
+        missing_zh="过去一年无发票",
     ),
     Feature(
         name="avg_terms_days_365d",
@@ -122,6 +128,8 @@ FEATURES = [
         description="Mean agreed terms (due date minus invoice date) on last year's invoices.",
         label_en="Average payment terms over the last year (days)",
         label_zh="过去一年平均付款账期（天）",
+        missing_en="no invoice in the last year",
+        missing_zh="过去一年无发票",
     ),
     Feature(
         name="active_months_365d",

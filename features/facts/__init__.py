@@ -13,6 +13,7 @@ The SQL is DuckDB's dialect, set-based (joins, group-bys, window functions), no 
 - `documents`: per document, its settlement (ledger-only, built once for any number of dates);
 - `rows`: the row facts, one row per document or event and as-of date (features aggregate them);
 - `windows` and `window_totals`: events added up over the year and its last 90 days;
+- `balances`: the open balance day by day, and its peak over the year;
 - `history`: the whole history up to as_of, and `windows`, the table holding every keyed fact;
 - `reference`: the plain point-in-time SQL of every fact, which the fast engine is tested against.
 
@@ -101,6 +102,7 @@ KEYED_FACT_COLUMNS: dict[str, dict[str, str]] = {
         "payment_count_90d": "BIGINT",
         "payment_amount_90d": "DECIMAL(18,2)",
     },
+    "balance_365d": {"peak_open_amount_365d": "DECIMAL(18,2)"},
     "history": {
         "last_payment_date": "DATE",
         "last_invoice_date": "DATE",

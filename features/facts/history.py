@@ -8,6 +8,7 @@ query reads it as the population instead of joining it to it.
 
 from __future__ import annotations
 
+from features.facts.balances import BALANCE_BUCKETS, WINDOW_BALANCE
 from features.facts.window_totals import WINDOW_ISSUED, WINDOW_PAID, WINDOW_SETTLED
 from features.facts.windows import ISSUED_BUCKETS, PAYMENT_BUCKETS, SETTLED_BUCKETS
 
@@ -74,13 +75,18 @@ WINDOWS = (
     WINDOW_PAID,
     WINDOW_HISTORY,
     "DROP TABLE issued_buckets; DROP TABLE settled_buckets; DROP TABLE payment_buckets",
+    BALANCE_BUCKETS,
+    WINDOW_BALANCE,
+    "DROP TABLE balance_buckets",
     f"""CREATE OR REPLACE TEMP TABLE {KEYED_TABLE} AS
 SELECT h.*, i.* EXCLUDE (customer_key, as_of_date), s.* EXCLUDE (customer_key, as_of_date),
-       y.* EXCLUDE (customer_key, as_of_date)
+       y.* EXCLUDE (customer_key, as_of_date), b.* EXCLUDE (customer_key, as_of_date)
 FROM window_history h
 LEFT JOIN window_issued i ON i.customer_key = h.customer_key AND i.as_of_date = h.as_of_date
 LEFT JOIN window_settled s ON s.customer_key = h.customer_key AND s.as_of_date = h.as_of_date
 LEFT JOIN window_paid y ON y.customer_key = h.customer_key AND y.as_of_date = h.as_of_date
+LEFT JOIN window_balance b ON b.customer_key = h.customer_key AND b.as_of_date = h.as_of_date
 ORDER BY h.as_of_date, h.customer_order""",
-    "DROP TABLE window_history; DROP TABLE window_issued; DROP TABLE window_settled; DROP TABLE window_paid",
+    "DROP TABLE window_history; DROP TABLE window_issued; DROP TABLE window_settled; DROP TABLE window_paid; "
+    "DROP TABLE window_balance",
 )

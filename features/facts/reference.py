@@ -5,6 +5,8 @@ ends, running sums over as-of dates, a ranked tail for the 90th percentile. The 
 the same relations the obvious way, for a reader and for other engines (Spark runs them too), and
 `tests/code/test_reference_facts.py` holds the fast relations to them, row for row and type for type.
 They are not meant to be fast: every record is joined to every as-of date whose window holds it.
+The balance's reference, the open balance on every day of the year, is beside its fast plan, in
+`features.facts.balances`.
 
 Each query is staged as a point-in-time join (in the manner of Feast's template):
 
@@ -36,6 +38,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from features.facts.balances import reference_balance_365d
 from features.facts.documents import AMOUNT
 
 # 1. The entity rows: each customer at each as-of date on or before which it had a document.
@@ -280,6 +283,7 @@ REFERENCE_QUERIES: dict[str, str] = {
     "issued_365d": ISSUED_365D,
     "settled_365d": SETTLED_365D,
     "payments_365d": PAYMENTS_365D,
+    "balance_365d": reference_balance_365d(ENTITY_ROWS),
     "history": HISTORY,
 }
 

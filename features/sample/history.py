@@ -4,7 +4,7 @@ Latent risk R is a static base plus an idiosyncratic AR(1), an industry macro ra
 common random walk. A healthy customer slides into distress with a monthly hazard that grows with
 R; a distress ends in a default or a recovery. The history also holds the truth (`pd12`: the true
 probability of a default within 12 months at each month start) and the information events the
-months bring (collections handovers, credit-limit changes). The hidden process draws from the
+months bring (collections handovers, the credit insurer's limit changes). The hidden process draws from the
 `world` stream; what only the ledger shows of it (onset days, information events) from `rng`.
 """
 
@@ -32,7 +32,7 @@ class HiddenHistory:
     default_day: np.ndarray  # day of the default inside the ledger, or NEVER
     event_customer: np.ndarray  # information events: customer,
     event_day: np.ndarray  # day,
-    event_kind: np.ndarray  # and kind: 0 collections handover, 1 limit change
+    event_kind: np.ndarray  # and kind: 0 collections handover, 1 insurer limit change
 
     def in_distress(self, cell: np.ndarray, day: np.ndarray) -> np.ndarray:
         """Whether the customer of each customer-month `cell` is distressed on `day` (a day of that month)."""
@@ -146,7 +146,7 @@ def draw_history(
         customers, months, hazard_season, world, rng
     )
 
-    event_customer, event_day, event_kind = [], [], []  # kind 0 handover, 1 limit change
+    event_customer, event_day, event_kind = [], [], []  # kind 0 handover, 1 insurer limit change
     for m in range(n_months):
         r_now = base + x + macro[industry] + common
         risk[:, m] = r_now
@@ -191,10 +191,14 @@ def draw_history(
         onset = np.where(enters, months.first[m] + (rng.random(n) * months.length[m]).astype(np.int64), onset)
         onset_of[enters, m] = onset[enters]
         recovery_of[enters, m] = _recovery_day(months, default_month, recover_month)[enters]
-        # credit-limit changes: the credit insurer hears of the trouble from the customer's other suppliers
+        # the credit insurer's limit changes (`insurer_limit_change`): it hears of the trouble from the
+        # customer's other suppliers. The company's own `limit_change` is never drawn: its decisions are not
+        # a truth signal of the sample.
         limit = alive & (
             rng.random(n)
-            < np.where(onset_of[:, m] <= day, parameters.P_LIMIT_CHANGE_DISTRESS, parameters.P_LIMIT_CHANGE)
+            < np.where(
+                onset_of[:, m] <= day, parameters.P_INSURER_LIMIT_CHANGE_DISTRESS, parameters.P_INSURER_LIMIT_CHANGE
+            )
         )
         for kind, mask in ((0, handover), (1, limit)):
             event_customer.append(np.flatnonzero(mask))

@@ -116,9 +116,9 @@ RECOVERY_AFTER = np.arange(2, 9)
 P_INSOLVENCY = 0.35  # share of defaults recorded as `insolvency` rather than `default`
 P_WRITE_OFF = 0.70  # share of defaults with an open balance that are later written off
 P_HANDOVER = 0.20  # per distressed month (from the second): debt handed over to collections
-# Credit-limit changes per month: the credit insurer pools what the customer's other suppliers see, so it
-# hears of a distress within weeks and has the limit cut.
-P_LIMIT_CHANGE, P_LIMIT_CHANGE_DISTRESS = 0.006, 0.5
+# The credit insurer's limit changes per month (`insurer_limit_change` events): it pools what the customer's
+# other suppliers see, so it hears of a distress within weeks and has the limit cut.
+P_INSURER_LIMIT_CHANGE, P_INSURER_LIMIT_CHANGE_DISTRESS = 0.006, 0.5
 
 # --- Behaviour -----------------------------------------------------------------------------------
 # A healthy customer's days after the due date: its habit + DELAY_PER_RISK x risk (+ DELAY_CONVEX x

@@ -144,7 +144,7 @@ def credit_events_table(
     """Return the credit-events table: defaults, write-offs, and the monthly information events."""
     default_day, first_day = hidden.default_day, customers.first_day
     defaulted = np.flatnonzero(default_day < NEVER)
-    kinds = np.array(["default", "insolvency", "write_off", "collections_handover", "limit_change"])
+    kinds = np.array(["default", "insolvency", "write_off", "collections_handover", "insurer_limit_change"])
     default_kind = np.where(rng.random(defaulted.size) < parameters.P_INSOLVENCY, 1, 0)
     write_off = has_open_balance[defaulted] & (rng.random(defaulted.size) < parameters.P_WRITE_OFF)
     write_off_day = default_day[defaulted] + 60 + rng.integers(0, 240, defaulted.size)

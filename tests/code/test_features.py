@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pytest
@@ -188,6 +189,55 @@ def test_share_of_the_years_invoices_disputed_by_as_of():
     assert table.loc[0, "share_invoices_disputed_365d"] == pytest.approx(1 / 4)
     assert "disputed_invoice_count_365d" not in table.columns  # intermediate: read, not shown
     assert math.isnan(row(make_ledger([("I9", "A", "2022-01-01", "2022-01-31", 10)])).share_invoices_disputed_365d)
+
+
+# The year to AS_OF is (2023-07-01, 2024-06-30]; the balance carried into it is the one at the end of 2023-07-01.
+PEAK_LEDGER = {
+    "invoices": [
+        # A: 5,800 open in June 2023, before the year; 800 carried into it; 1,500 at the end of 2024-02-15
+        ("I0", "A", "2023-03-01", "2023-03-31", 5000),  # paid before the year
+        ("I1", "A", "2023-06-01", "2023-07-01", 800),  # open when the year starts, paid inside it
+        ("I2", "A", "2024-02-01", "2024-03-02", 1000),  # 400 paid inside the year, 600 after as_of
+        ("I3", "A", "2024-02-15", "2024-03-16", 700),
+        ("N1", "A", "2024-02-15", "2024-02-15", 200, "credit_note"),  # same day: the day ends at 1,500
+        ("I9", "A", "2024-07-10", "2024-08-09", 10000),  # after as_of
+        # B: nothing happens in the year, 200 open throughout
+        ("J1", "B", "2023-01-15", "2023-02-14", 300),
+        # C: a credit note larger than what is open, all year
+        ("K1", "C", "2023-01-01", "2023-01-31", 100),
+        ("K2", "C", "2023-05-01", "2023-05-01", 50, "credit_note"),
+        # D: its first document, a credit note, inside the year: 0 before it
+        ("L1", "D", "2024-05-01", "2024-05-01", 100, "credit_note"),
+    ],
+    "payments": [
+        ("I0", "2023-06-15", 5000),
+        ("I1", "2023-08-10", 800),
+        ("I2", "2024-03-01", 400),
+        ("I2", "2024-07-05", 600),  # after as_of
+        ("I3", "2024-04-01", 700),
+        ("J1", "2023-03-01", 100),
+        ("K1", "2023-01-20", 100),
+    ],
+}
+
+
+def test_peak_open_amount_over_the_year_by_hand():
+    table = build_features(make_ledger(**PEAK_LEDGER), [AS_OF]).to_pandas().set_index("customer_id")
+    assert table.peak_open_amount_365d.to_dict() == {"A": 1500, "B": 200, "C": -50, "D": 0}
+    assert table.open_amount.to_dict() == {"A": 400, "B": 200, "C": -50, "D": -100}
+    # the year before 2023-07-01 held 5,800; nothing dated after as_of counts
+    earlier = row(make_ledger(**PEAK_LEDGER), as_of=d("2023-06-30"))
+    assert earlier.peak_open_amount_365d == 5800
+
+
+def test_peak_open_amount_is_the_highest_open_amount_of_the_years_days():
+    ledger = make_ledger(**PEAK_LEDGER)
+    days = [d("2023-07-01") + dt.timedelta(days=n) for n in range(366)]
+    daily = build_features(ledger, days).to_pandas()
+    peaks = daily.groupby("customer_id").open_amount.max()
+    at_as_of = build_features(ledger, [AS_OF]).to_pandas().set_index("customer_id").peak_open_amount_365d
+    # D enters the population inside the year: before that its balance is 0, as the peak says
+    assert at_as_of.to_dict() == {**peaks.to_dict(), "D": max(peaks["D"], 0)}
 
 
 def test_trend_compares_last_90_days_with_the_275_before():

@@ -42,7 +42,7 @@ def ledgers(draw):
             (
                 draw(st.sampled_from("ABC")),
                 day(draw(st.integers(0, 540))),
-                draw(st.sampled_from(["default", "collections_handover", "limit_change"])),
+                draw(st.sampled_from(["default", "collections_handover", "limit_change", "insurer_limit_change"])),
             )
         )
     return invoices, payments, disputes, events

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from features.facts.reference import ENTITY_ROWS, REFERENCE_QUERIES, reference_fact
-from features.pipeline import LedgerFacts
+from features.pipeline import LedgerFacts, month_ends
 
 START = dt.date(2023, 1, 1)
 CUSTOMERS = "ABCD"  # D is never invoiced: it has credit events only
@@ -34,6 +34,7 @@ FAST_RELATION = {
     "issued_365d": "windows",
     "settled_365d": "windows",
     "payments_365d": "windows",
+    "balance_365d": "windows",
     "history": "windows",
 }
 # The population's own columns in `windows`, which no fact declares.
@@ -224,6 +225,16 @@ def test_windows_holds_the_keyed_facts_and_the_population_only():
         facts.close()
 
 
+def test_the_peak_balance_is_its_reference_on_the_sample_portfolio(sample_ledger):
+    """The year's peak balance of every customer of the sample, at a panel of month ends whose years
+    overlap and at days between them, as the reference computes it afresh from each day's open documents."""
+    dates = [*month_ends(d("2024-07-01"), d("2025-06-30")), d("2023-03-15"), d("2024-02-29"), d("2026-12-31")]
+    with LedgerFacts(sample_ledger) as facts:
+        con = facts.at(dates)
+        assert_fast_is_reference(con, "balance_365d")
+        assert not outside_the_population(con, "balance_365d")
+
+
 # The by-hand example: customer A's invoice I1 of 1,000.00 (issued 2024-01-10, due 2024-02-09), paid
 # 400.00 on 2024-02-05 and 600.00 on 2024-02-20, so settled 11 days late on its second payment day;
 # invoice I2 of 500.00 (issued 2024-03-01, due 2024-03-31) unpaid and disputed since 2024-03-15.
@@ -247,6 +258,7 @@ BY_HAND = {
     "open_documents": {"open_amount": Decimal("500.00"), "days_past_due": 0, "age_days": 30, "is_disputed": True},
     "disputes_365d": {"amount": Decimal("500.00"), "days_ago": 16},
     "history": {"last_payment_date": d("2024-02-20"), "max_days_late_ever": 11, "settled_count_ever": 1},
+    "balance_365d": {"peak_open_amount_365d": Decimal("1000.00")},  # I1 open in full from 01-10 to 02-04
 }
 
 

@@ -99,12 +99,15 @@ def test_columns_and_types_follow_the_contract(small):
     assert 0.3 < customers["insured_limit"].notna().mean() < 0.7
     assert set(invoices["document_type"]) == {"invoice", "credit_note"}
     assert set(invoices["currency"]) == {"EUR"}
+    # The sample's limit decisions are the credit insurer's (it hears of a distress from other suppliers):
+    # `insurer_limit_change`. The company's own `limit_change` is never drawn, so its own decisions are
+    # no truth signal a model could feed back on.
     assert set(small["credit_events"]["event_type"]) <= {
         "default",
         "insolvency",
         "write_off",
         "collections_handover",
-        "limit_change",
+        "insurer_limit_change",
     }
     assert set(small["disputes"]["outcome"].dropna()) <= {"credited", "rejected"}
 
@@ -193,8 +196,9 @@ def test_rates_fall_in_the_documented_ranges(portfolio):
     # the truth is calibrated: mean predicted and observed 12-month default rates agree
     assert rates["mean_pd_12m_true"] == pytest.approx(rates["default_12m_share"], rel=0.2)
     events = portfolio["credit_events"]["event_type"].value_counts()
-    for kind in ("default", "insolvency", "write_off", "collections_handover", "limit_change"):
+    for kind in ("default", "insolvency", "write_off", "collections_handover", "insurer_limit_change"):
         assert events.get(kind, 0) > 0, kind
+    assert "limit_change" not in events
 
 
 def test_behaviour_deteriorates_before_default(portfolio):
