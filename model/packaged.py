@@ -23,7 +23,8 @@ import pandas as pd
 
 from model.calibration import ScoreCalibrator
 from model.grades import assign_grades
-from model.reason_texts import reason_text_codes
+from model.reason_rules import ReasonRules
+from model.reason_texts import MISSING, reason_text_codes
 from model.reasons import MAX_REASONS, reason_table
 from model.spec import FeatureSpec
 
@@ -39,6 +40,7 @@ class Explanation:
     contributions: np.ndarray  # (rows, features) on the raw scale
     base_value: float
     raw_score: np.ndarray
+    values: np.ndarray | None = None  # the model matrix explained (`FeatureSpec.array`)
 
 
 class PackagedModel:
@@ -50,6 +52,7 @@ class PackagedModel:
         self.spec = FeatureSpec.from_dict(bundle["feature_spec"])
         self.calibrator = ScoreCalibrator.from_dict(bundle["calibrator"])
         self.grade_bounds = tuple(bundle["grade_bounds"])
+        self.reason_rules = ReasonRules.of(self.spec, bundle)
         self._lock = threading.Lock()
 
     @property
@@ -101,9 +104,10 @@ class PackagedModel:
 
     def explain(self, features: pd.DataFrame) -> Explanation:
         """Return exact TreeSHAP contributions; they plus the base value add up to the raw score."""
-        values = self.pred_contrib(self.spec.array(features))
+        rows = self.spec.array(features)
+        values = self.pred_contrib(rows)
         contributions, base = values[:, :-1], values[:, -1]
-        return Explanation(contributions, float(base[0]) if len(base) else 0.0, values.sum(axis=1))
+        return Explanation(contributions, float(base[0]) if len(base) else 0.0, values.sum(axis=1), rows)
 
     def pred_contrib(self, rows: np.ndarray) -> np.ndarray:
         """Return LightGBM's `pred_contrib` on a model matrix (`spec.array`): per row, each feature's
@@ -125,12 +129,29 @@ class PackagedModel:
         columns["raw_score"] = raw
         columns["risk_grade"] = assign_grades(probability, self.grade_bounds).astype("int64")
         if explain:
-            columns.update(self.reasons(features, explanation.contributions))
+            columns.update(self.reasons(features, explanation.contributions, values=explanation.values))
         return pd.DataFrame(columns)
 
-    def reasons(self, features: pd.DataFrame, contributions: np.ndarray, n: int = MAX_REASONS) -> dict[str, object]:
-        """Return the reason columns (`model.reasons.reason_table`) of rows with these contributions."""
-        return reason_table(features, list(self.spec.names), contributions, self._reason_texts, n)
+    def reasons(
+        self, features: pd.DataFrame, contributions: np.ndarray, n: int = MAX_REASONS, values: np.ndarray | None = None
+    ) -> dict[str, object]:
+        """Return the reason columns (`model.reasons.reason_table`) of rows with these contributions.
+
+        `values` is the model matrix of `features` when the caller has it (`Explanation.values`).
+        """
+        values = self.spec.array(features) if values is None else values
+        # A category unseen in training is NaN in the matrix, as LightGBM wants, but it is not missing:
+        # code -1 keeps it a value, one that differs from the most common. The caller's matrix is not changed.
+        copied = False
+        for j, name in enumerate(self.spec.names):
+            if name in self.spec.categorical:
+                unseen = np.isnan(values[:, j]) & features[name].notna().to_numpy()
+                if unseen.any():
+                    values, copied = (values if copied else values.copy()), True
+                    values[unseen, j] = -1.0
+        return reason_table(
+            features, list(self.spec.names), values, contributions, self.reason_rules, self._reason_texts, n
+        )
 
     def _reason_texts(self, name: str, values: np.ndarray) -> tuple[np.ndarray, list[str], list[list[str]]]:
         """Return, for values of feature `name`, (codes, the distinct values as shown, the distinct sentences per language).
@@ -139,7 +160,8 @@ class PackagedModel:
         """
         template = self.bundle["reason_texts"].get(name)
         median, unit = self.bundle["medians"].get(name), self.bundle["units"].get(name, "")
-        codes, shown, sentences = reason_text_codes(template, name, values, median, unit)
+        missing = self.bundle.get("missing_texts", {}).get(name, MISSING)[:2]
+        codes, shown, sentences = reason_text_codes(template, name, values, median, unit, missing)
         return codes, shown[0], sentences
 
 

@@ -15,7 +15,12 @@ from model.packaged import PackagedModel
 
 
 class TradeCreditPyfunc(PythonModel):
-    """`predict(feature_table)` gives the probability, risk grade and reason codes per row."""
+    """`predict(feature_table)` gives the probability, risk grade and reason codes per row.
+
+    The same for either target, so a late-payment model serves alone: its probability column is
+    `late_payment_prob_90d` (a default model's `pd_12m`), its `risk_grade` an integer 1-10 on its own
+    scale. The grade "D" of a customer already in default is the scoring core's (`serving.scoring`).
+    """
 
     def load_context(self, context) -> None:
         self.model = PackagedModel.load(context.artifacts["booster"], context.artifacts["bundle"])

@@ -3,9 +3,11 @@
 A model carries one (English, Chinese) template pair per feature, made by `templates` from the
 feature's labels: `<label>: {value}` followed by the portfolio-median clause (`MEDIAN_CLAUSE`), so the
 clause can be dropped when no median is known, or read as the most common value for a category (whose
-"median" a model keeps is its mode). A feature without labels uses `FALLBACK`. Values and medians are
-formatted by unit (`Feature.unit`). Nothing here knows any feature: the packaged model runs where
-tradecredit's feature code is not installed.
+"median" a model keeps is its mode). A feature without labels uses `FALLBACK`, which names it by its
+column name made readable (`humanise`), never the raw name. Values and medians are formatted by unit
+(`Feature.unit`). Missing values are not worded one by one: `missing_reason` words the one reason they
+make together. Nothing here knows any feature: the packaged model runs where tradecredit's feature
+code is not installed.
 """
 
 from __future__ import annotations
@@ -20,9 +22,38 @@ MEDIAN_CLAUSE = (" (portfolio median {median})", "（组合中位数 {median}）
 # A category has no median: what a model keeps for it is the most common value, and says so.
 MODE_CLAUSE = (" (most common in the portfolio: {median})", "（组合中最常见：{median}）")
 FALLBACK = ("{feature}: {value}" + MEDIAN_CLAUSE[0], "{feature}：{value}" + MEDIAN_CLAUSE[1])
-MISSING = ("none", "无")
+# How `format_reason` shows a missing value; reasons never show one (see `missing_reason`).
+MISSING = ("not known", "未知")
+# The one reason of all risk-raising missing values: what is missing, under a heading that says which
+# kind of information it is (payment history only, or the customer record too).
+MISSING_HEADINGS = {False: ("Little payment history", "付款记录不足"), True: ("Missing information", "信息缺失")}
+MISSING_SEPARATORS = ("; ", "；")
 YES_NO = (("yes", "no"), ("是", "否"))
 PERCENT = (" %", "%")
+
+
+def humanise(column: str) -> str:
+    """Return a column name as a label: "insured_limit" -> "Insured limit"."""
+    words = column.replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else column
+
+
+def missing_reason(phrases: Sequence[tuple[str, str]], about_record: bool) -> tuple[str, str, str]:
+    """Return (the value as shown, the English sentence, the Chinese sentence) of the missing-information
+    reason that lists these (English, Chinese) phrases, e.g. "Little payment history: no invoice paid in
+    the last 90 days"; headed "Missing information" when one of them is about the customer record."""
+    heading = MISSING_HEADINGS[about_record]
+    en, zh = (separator.join(p[i] for p in phrases) for i, separator in enumerate(MISSING_SEPARATORS))
+    return en, f"{heading[0]}: {en}", f"{heading[1]}：{zh}"
+
+
+def comparison_scale(unit: str) -> float:
+    """Return the scale at which values of `unit` are compared with their reference: as they are shown.
+
+    A value is compared as `rint(value * scale)`, so one shown like its median ("0 %" against "0 %")
+    is at it, not above it; 0 means as it is (categories, compared by code).
+    """
+    return {"category": 0.0, "share": 100.0, "ratio": 100.0, "": 100.0}.get(unit, 1.0)
 
 
 def templates(label_en: str, label_zh: str) -> tuple[str, str]:
@@ -46,15 +77,22 @@ def reason_sentences(
 
 
 def reason_text_codes(
-    texts: Sequence[str] | None, feature: str, values: np.ndarray, median, unit: str
+    texts: Sequence[str] | None,
+    feature: str,
+    values: np.ndarray,
+    median,
+    unit: str,
+    missing: Sequence[str] = MISSING,
 ) -> tuple[np.ndarray, list[list[str]], list[list[str]]]:
     """Return (code per value, per language the distinct values as shown, per language the distinct sentences).
 
     Value k is shown as `shown[i][codes[k]]` and reads `sentences[i][codes[k]]` in language
-    `LANGUAGES[i]`; code -1, the last entry, is a missing value. Each distinct shown value is
-    formatted once per language, so a portfolio's reasons never build a sentence per row.
+    `LANGUAGES[i]`; code -1, the last entry, is a missing value, shown as `missing[i]` (what an empty
+    value of the feature means). Each distinct shown value is formatted once per language, so a
+    portfolio's reasons never build a sentence per row.
     """
     codes, shown = _shown_values(values, unit)
+    shown = [[*texts_of_language[:-1], missing[i]] for i, texts_of_language in enumerate(shown)]
     sentences = []
     for i, template in enumerate(texts or FALLBACK):
         if _missing(median):
@@ -63,7 +101,8 @@ def reason_text_codes(
             template = template.removesuffix(MEDIAN_CLAUSE[i]) + MODE_CLAUSE[i]
         # Every template holds {value} once: fill the rest once, then join the pieces per shown value.
         head, tail = (
-            part.format(feature=feature, median=_format(median, unit, i)) for part in template.split("{value}", 1)
+            part.format(feature=humanise(feature), median=_format(median, unit, i))
+            for part in template.split("{value}", 1)
         )
         sentences.append([head + text + tail for text in shown[i]])
     return codes, shown, sentences

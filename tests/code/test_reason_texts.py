@@ -16,7 +16,10 @@ from model.reason_texts import (
     _format,
     format_reason,
     format_values,
+    humanise,
+    missing_reason,
     reason_sentences,
+    reason_text_codes,
     templates,
 )
 
@@ -130,11 +133,37 @@ def test_values_and_medians_are_formatted_by_unit(feature, value, median, unit, 
 
 
 @pytest.mark.parametrize("missing", [None, math.nan, np.float64("nan"), pd.NA])
-def test_a_missing_value_reads_none(missing):
+def test_a_missing_value_never_reads_none(missing):
+    # Reasons word missing values by what they mean (`missing_reason`); formatted alone, one is "not known".
     assert reason_sentence("avg_days_late_365d", missing, 3, "days") == (
-        "Average days late over the last year: none (portfolio median 3)"
+        "Average days late over the last year: not known (portfolio median 3)"
     )
-    assert reason_sentence("avg_days_late_365d", missing, 3, "days", "zh") == "过去一年平均逾期天数：无（组合中位数 3）"
+    assert (
+        reason_sentence("avg_days_late_365d", missing, 3, "days", "zh") == "过去一年平均逾期天数：未知（组合中位数 3）"
+    )
+
+
+def test_a_missing_value_can_say_what_it_means():
+    texts = templates_for("avg_days_late_90d")
+    values = np.array([4.0, np.nan])
+    meaning = ("no invoice paid in the last 90 days", "过去90天无已付发票")
+    codes, shown, sentences = reason_text_codes(texts, "avg_days_late_90d", values, None, "days", meaning)
+    assert [shown[0][c] for c in codes] == ["4", "no invoice paid in the last 90 days"]
+    assert [sentences[1][c] for c in codes] == ["过去90天平均逾期天数：4", "过去90天平均逾期天数：过去90天无已付发票"]
+
+
+def test_the_missing_information_reason_lists_what_is_missing():
+    history = [("no invoice paid in the last 90 days", "过去90天无已付发票"), ("no open balance", "无未结余额")]
+    assert missing_reason(history, about_record=False) == (
+        "no invoice paid in the last 90 days; no open balance",
+        "Little payment history: no invoice paid in the last 90 days; no open balance",
+        "付款记录不足：过去90天无已付发票；无未结余额",
+    )
+    record = [("no insured limit on the customer record", "客户档案中无信用保险额度")]
+    assert missing_reason(record, about_record=True)[1:] == (
+        "Missing information: no insured limit on the customer record",
+        "信息缺失：客户档案中无信用保险额度",
+    )
 
 
 @pytest.mark.parametrize("missing", [None, math.nan, np.float64("nan"), pd.NA])
@@ -143,25 +172,33 @@ def test_a_missing_median_drops_the_median_clause(missing):
         reason_sentence("share_paid_late_365d", 0.5, missing, "share") == "Invoices paid late over the last year: 50 %"
     )
     assert reason_sentence("share_paid_late_365d", 0.5, missing, "share", "zh") == "过去一年逾期付款的发票占比：50%"
-    assert reason_sentence("days_since_last_payment", None, missing, "days") == "Days since the last payment: none"
-    assert reason_sentence("days_since_last_payment", None, missing, "days", "zh") == "距上次收款天数：无"
+    assert reason_sentence("days_since_last_payment", None, missing, "days") == "Days since the last payment: not known"
+    assert reason_sentence("days_since_last_payment", None, missing, "days", "zh") == "距上次收款天数：未知"
 
 
-def test_an_unknown_feature_uses_the_fallback():
+def test_an_unknown_feature_uses_the_fallback_under_a_readable_name():
     assert (
-        reason_sentence("insured_limit", 250000, 100000, "EUR") == "insured_limit: 250,000 (portfolio median 100,000)"
+        reason_sentence("insured_limit", 250000, 100000, "EUR") == "Insured limit: 250,000 (portfolio median 100,000)"
     )
     assert (
-        reason_sentence("insured_limit", 250000, 100000, "EUR", "zh") == "insured_limit：250,000（组合中位数 100,000）"
+        reason_sentence("insured_limit", 250000, 100000, "EUR", "zh") == "Insured limit：250,000（组合中位数 100,000）"
     )
-    assert reason_sentence("external_rating", "BB+", None, "category") == "external_rating: BB+"
+    assert reason_sentence("external_rating", "BB+", None, "category") == "External rating: BB+"
     # a category's reference is its most common value, not a median
     assert reason_sentence("country", "FR", "DE", "category") == "Country: FR (most common in the portfolio: DE)"
     assert reason_sentence("country", "FR", "DE", "category", "zh") == "国家/地区：FR（组合中最常见：DE）"
-    assert reason_sentence("external_rating", "BB+", None, "category", "zh") == "external_rating：BB+"
+    assert reason_sentence("external_rating", "BB+", None, "category", "zh") == "External rating：BB+"
     # a customer extra column with no known unit: integers stay integers, other numbers get 2 decimals
-    assert reason_sentence("current_rating", 4.0, 3.25, "") == "current_rating: 4 (portfolio median 3.25)"
-    assert reason_sentence("current_rating", None, math.nan, "", "zh") == "current_rating：无"
+    assert reason_sentence("current_rating", 4.0, 3.25, "") == "Current rating: 4 (portfolio median 3.25)"
+    assert reason_sentence("current_rating", None, math.nan, "", "zh") == "Current rating：未知"
+
+
+@pytest.mark.parametrize(
+    ("column", "label"),
+    [("insured_limit", "Insured limit"), ("CTLPC", "CTLPC"), ("_x_", "X"), ("a", "A"), ("vat_number", "Vat number")],
+)
+def test_a_column_name_is_humanised(column, label):
+    assert humanise(column) == label
 
 
 def test_format_reason_takes_templates_saved_as_a_json_list():
@@ -169,7 +206,7 @@ def test_format_reason_takes_templates_saved_as_a_json_list():
     assert format_reason(saved, "overdue_share", 0.25, 0.1, "share") == reason_sentence(
         "overdue_share", 0.25, 0.1, "share"
     )
-    assert format_reason(None, "x", 1, None, "count", "zh") == "x：1"
+    assert format_reason(None, "x", 1, None, "count", "zh") == "X：1"
 
 
 def test_an_unknown_language_is_refused():

@@ -1,4 +1,4 @@
-"""The reason slots: each row's largest risk-raising contributions, largest first, ties in feature order."""
+"""The reason slots: each row's largest risk-raising contributions that may be reasons, largest first, ties in feature order."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ import numba
 import numpy as np
 import pytest
 
-from model.top_reasons import _compiled, top_risk_raising
+from model.top_reasons import _compiled, top_adverse
+
+
+def top_risk_raising(contributions: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The slots when every present value is adverse: riskier when higher, every value above the reference."""
+    columns = contributions.shape[1]
+    direction, reference = np.ones(columns, dtype=np.int8), np.full(columns, -np.inf)
+    values = np.zeros(contributions.shape)
+    return top_adverse(contributions, values, direction, reference, np.zeros(columns), np.zeros(columns, bool), n)
 
 
 def slots_by_sorting(row: np.ndarray, n: int) -> list[tuple[int, float]]:
@@ -41,6 +49,27 @@ def test_a_column_slice_of_pred_contrib_output_gives_the_same_slots():
     assert np.array_equal(features, again_features)
     assert np.array_equal(values, again_values, equal_nan=True)
     assert (features < 11).all()
+
+
+def test_only_adverse_values_are_reasons_and_missing_ones_are_one_reason():
+    # columns: riskier when higher (reference 10, shown in whole units), safer when higher (reference 0.5,
+    # shown in percent), no direction (reference category 2), excluded, and one without a reference
+    direction = np.array([1, -1, 0, 1, 1], dtype=np.int8)
+    reference, scale = np.array([10.0, 50.0, 2.0, 0.0, np.nan]), np.array([1.0, 100.0, 0.0, 1.0, 1.0])
+    excluded = np.array([False, False, False, True, False])
+    contributions = np.full((4, 5), 1.0)
+    contributions[:, 0] = 3.0
+    values = np.array(
+        [
+            [10.4, 0.496, 2.0, 9.0, 1.0],  # at the reference as shown (10, 50 %, the same category): none adverse
+            [11.0, 0.4, 3.0, 9.0, 1.0],  # above, below, different: all three adverse
+            [np.nan, np.nan, 1.0, np.nan, 1.0],  # two missing (3 + 1), the excluded one's missing value not counted
+            [9.0, 0.9, np.nan, 9.0, 1.0],  # on the safe side: only the missing category, as missing information
+        ]
+    )
+    features, top = top_adverse(contributions, values, direction, reference, scale, excluded, 5)
+    slots = [[(int(f), float(v)) for f, v in zip(features[:, r], top[:, r]) if f >= 0] for r in range(4)]
+    assert slots == [[], [(0, 3.0), (1, 1.0), (2, 1.0)], [(5, 4.0), (2, 1.0)], [(5, 1.0)]]
 
 
 def _twice(x):
