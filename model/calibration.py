@@ -32,6 +32,28 @@ class ScoreCalibrator:
             raise ValueError(f"calibration method must be 'isotonic' or 'platt', not {self.method!r}")
         return self
 
+    def recalibrated_in_the_large(self, raw_scores: np.ndarray, y: np.ndarray) -> ScoreCalibrator:
+        """Return a Platt calibrator with this one's slope and the intercept that makes the mean predicted
+        probability on (`raw_scores`, `y`) equal their observed rate: the level refitted on recent outcomes,
+        the shape kept from the larger sample it was fitted on (Steyerberg, Clinical Prediction Models, ch. 20)."""
+        from scipy.optimize import brentq
+
+        if self.method != "platt":
+            raise ValueError("only a Platt calibrator can be recalibrated in the large")
+        raw_scores, events = np.asarray(raw_scores, dtype=float), float(np.sum(y))
+        if not 0 < events < len(raw_scores):
+            raise ValueError("recalibration needs both outcomes among the recent rows")
+
+        def excess(intercept: float) -> float:
+            return float(np.sum(1.0 / (1.0 + np.exp(-(self.coef_ * raw_scores + intercept))))) - events
+
+        shifted = ScoreCalibrator("platt")
+        shifted.coef_ = self.coef_
+        # The expected count rises monotonically with the intercept, so one root lies in any bracket that
+        # changes sign; +-50 on the log-odds scale holds every rate a ledger can show.
+        shifted.intercept_ = float(brentq(excess, self.intercept_ - 50.0, self.intercept_ + 50.0))
+        return shifted
+
     def predict(self, raw_scores: np.ndarray) -> np.ndarray:
         """Return calibrated probabilities for raw scores."""
         raw_scores = np.asarray(raw_scores, dtype=float)

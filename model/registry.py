@@ -9,7 +9,7 @@ every score is stamped with.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,9 +23,15 @@ TARGETS = ("default_12m", "late_payment_90d")
 REGISTERED_NAMES = {"default_12m": "tradecredit-default", "late_payment_90d": "tradecredit-late-payment"}
 
 
-def champion_uri(target: str) -> str:
-    """Return the registry URI of the champion model of `target` under its default registered name."""
-    return f"models:/{REGISTERED_NAMES[target]}@{CHAMPION}"
+def registered_name(target: str, portfolio: str | None = None) -> str:
+    """Return the registered name of `target`'s model: tradecredit-default, or <portfolio>-default for a portfolio."""
+    name = REGISTERED_NAMES[target]
+    return name if portfolio is None else f"{portfolio}-{name.removeprefix('tradecredit-')}"
+
+
+def champion_uri(target: str, portfolio: str | None = None) -> str:
+    """Return the registry URI of the champion model of `target` (of `portfolio`, default: tradecredit's)."""
+    return f"models:/{registered_name(target, portfolio)}@{CHAMPION}"
 
 
 DEFAULT_MODEL_URI = champion_uri("default_12m")
@@ -65,6 +71,7 @@ class ModelRef:
     version: str
     run_id: str
     source: str
+    tags: dict[str, str] = field(default_factory=dict)  # the version's lineage (ledger, feature set, dates)
 
     @property
     def uri(self) -> str:
@@ -93,7 +100,18 @@ def resolve(model_uri: str) -> ModelRef:
             f"{model_uri}: not found in the registry ({exc.error_code}) at {mlflow.get_tracking_uri()}; "
             "register one with `tradecredit train`, or point MLFLOW_TRACKING_URI / --tracking-uri at the right store"
         ) from None
-    return ModelRef(mv.name, str(mv.version), mv.run_id or "", mv.source or "")
+    return ModelRef(mv.name, str(mv.version), mv.run_id or "", mv.source or "", dict(mv.tags or {}))
+
+
+def missing_columns_message(name: str, version: str, missing: list[str], tags: dict, lacking: str) -> str:
+    """Return the one line saying version `version` of `name` cannot score `lacking` (what lacks the
+    `missing` columns), and which ledger it was trained on (from its lineage `tags`)."""
+    trained_on = tags.get("ledger_source") or tags.get("source") or "an unrecorded source"
+    shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+    return (
+        f"{name} version {version} needs columns {lacking} lacks ({shown}): it was trained on "
+        f"{trained_on} (ledger digest {tags.get('ledger_digest') or 'unknown'})"
+    )
 
 
 def load_packaged(model_uri: str) -> tuple[PackagedModel, ModelRef]:

@@ -4,7 +4,8 @@
   never lowers the probability;
 - invariance: a row's score depends on its own features only, not on its id, its date's spelling,
   or the other rows scored with it;
-- reproducibility: the same rows scored twice give the same probabilities, grades and reasons, to the bit.
+- reproducibility: the same rows scored twice give the same probabilities, grades and reasons, to the bit;
+- resolution: the riskiest rows of one as-of date carry enough distinct probabilities to be called in order.
 
 `tradecredit promote` runs them on the challenger; `tests/model` runs them on any registered model.
 """
@@ -22,6 +23,10 @@ from model.packaged import PackagedModel
 TOLERANCE = 1e-12
 # A check needs this many rows with a known value of the feature to mean anything.
 MIN_KNOWN = 20
+# The riskiest customers a collections team calls first, and how many distinct probabilities they need
+# (issue: a model stopped after a dozen trees gave 15 of the 20 riskiest one PD, leaving no order to call in).
+RESOLUTION_TOP = 100
+RESOLUTION_MIN_SHARE = 0.8
 
 
 @dataclass(frozen=True)
@@ -87,9 +92,33 @@ def reproducibility(model: PackagedModel, rows: pd.DataFrame) -> list[CheckResul
     return [CheckResult("reproducibility", same, "scored twice" + ("" if same else ": the outputs differ"))]
 
 
+def resolution(model: PackagedModel, rows: pd.DataFrame) -> list[CheckResult]:
+    """Return the result of ranking the riskiest live rows of the latest as-of date: at least
+    RESOLUTION_MIN_SHARE of the RESOLUTION_TOP highest probabilities must differ (rounded to 1e-6)."""
+    latest = rows
+    if "as_of_date" in rows.columns:
+        latest = rows[pd.to_datetime(rows["as_of_date"]) == pd.to_datetime(rows["as_of_date"]).max()]
+    if "in_default_at_as_of" in latest.columns:
+        latest = latest[~latest["in_default_at_as_of"].fillna(False).astype(bool)]
+    top = np.sort(model.probability(latest))[::-1][:RESOLUTION_TOP]
+    if len(top) < RESOLUTION_TOP // 2:
+        return []  # too few customers for the top of the list to mean anything
+    distinct, needed = len(np.unique(np.round(top, 6))), int(np.ceil(RESOLUTION_MIN_SHARE * len(top)))
+    return [
+        CheckResult(
+            "resolution", distinct >= needed, f"{distinct} distinct probabilities among the {len(top)} riskiest rows"
+        )
+    ]
+
+
 def behaviour_checks(model: PackagedModel, rows: pd.DataFrame) -> list[CheckResult]:
     """Return every check's result on `rows` (feature rows the model can score)."""
-    return [*directional(model, rows), *invariance(model, rows), *reproducibility(model, rows)]
+    return [
+        *directional(model, rows),
+        *invariance(model, rows),
+        *reproducibility(model, rows),
+        *resolution(model, rows),
+    ]
 
 
 def failures(results: list[CheckResult]) -> list[str]:

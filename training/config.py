@@ -11,10 +11,10 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from features.labels import LabelConfig
-from model.registry import REGISTERED_NAMES
+from model.registry import registered_name
 
 
 class _Strict(BaseModel):
@@ -39,7 +39,9 @@ class LightGBMSettings(_Strict):
     learning_rate: float = Field(0.05, gt=0)
     n_estimators: int = Field(400, gt=0)
     early_stopping_rounds: int = Field(50, gt=0)
-    early_stopping_metric: Literal["binary_logloss", "auc"] = "binary_logloss"  # smoother than AUC on few positives
+    # Stopping on AUC keeps boosting while the ranking improves; on log loss the default model stopped
+    # after a dozen trees and tied the riskiest customers on one PD (docs/models.md, "Resolution").
+    early_stopping_metric: Literal["binary_logloss", "auc"] = "auc"
     min_child_samples: int = Field(50, ge=1)
     subsample: float = Field(0.8, gt=0, le=1)
     subsample_freq: int = Field(1, ge=0)
@@ -55,6 +57,13 @@ class LightGBMSettings(_Strict):
 class CalibrationSettings(_Strict):
     # Platt keeps the ranking of raw scores intact; isotonic steps tie scores and can cost AUC on small samples.
     method: Literal["isotonic", "platt"] = "platt"
+    # "recent": the shape (Platt slope) from the validation customers at the training dates, the level
+    # (intercept) refitted on the validation customers' rows of the `recent_periods` latest matured as-of
+    # dates: the usual answer to drift and to right-censored training outcomes (docs/models.md,
+    # "Calibration"). "validation": both from the validation customers. A customer split, or isotonic,
+    # calibrates on validation only.
+    window: Literal["recent", "validation"] = "recent"
+    recent_periods: int = Field(3, gt=0, description="latest matured as-of dates that set the level")
 
 
 class PromotionSettings(_Strict):
@@ -62,17 +71,49 @@ class PromotionSettings(_Strict):
     max_psi: float = 0.25
 
 
+# The company's own credit decisions (its own limit changes, its hand-overs to collections) are not model
+# inputs by default: fed back, a cut raises the PD, which brings the next cut (docs/models.md, "Reasons").
+OWN_DECISIONS = ("limit_change_count_365d", "collections_handover_count_365d")
+# Never given as a reason, though they may stay model inputs: what the customer cannot act on (country,
+# industry) and protected attributes under their usual column names (US Reg B 12 CFR 1002.2(z), EU equal
+# treatment directives).
+REASON_EXCLUDE = (
+    *("country", "industry", "race", "colour", "color", "religion", "national_origin", "nationality", "ethnicity"),
+    *("sex", "gender", "marital_status", "age", "date_of_birth", "disability", "public_assistance"),
+)
+# Labels of the customer-table extras of the sample portfolio and the SAP adapter; a config adds to them.
+EXTRA_LABELS = {
+    "external_rating": {"en": "External rating", "zh": "外部评级", "unit": "category"},
+    "annual_revenue": {"en": "Annual revenue (EUR)", "zh": "年营业额（欧元）", "unit": "EUR"},
+    "insured_limit": {"en": "Insured limit (EUR)", "zh": "信用保险额度（欧元）", "unit": "EUR"},
+    "current_rating": {"en": "Current rating", "zh": "当前评级"},
+    "credit_risk_class": {"en": "Credit risk class", "zh": "信用风险等级"},
+}
+
+
+class FeatureLabel(_Strict):
+    """How reasons name a customer-table column the feature catalogue does not define."""
+
+    en: str = Field(min_length=1)
+    zh: str | None = None  # default: the English label
+    unit: Literal["EUR", "days", "count", "share", "ratio", "flag", "category"] | None = None  # how values read
+
+
 class TrainingConfig(_Strict):
     target: Literal["default_12m", "late_payment_90d"] = "default_12m"
     seed: int = 42
     experiment: str | None = None  # default: tradecredit-<target>
-    registered_model: str | None = None  # default: tradecredit-default / tradecredit-late-payment
+    registered_model: str | None = None  # default: <portfolio>-default / <portfolio>-late-payment
+    # One ledger's models apart from another's: names, experiments and champions per portfolio.
+    portfolio: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_-]{0,40}$", description="default: tradecredit")
     labels: LabelConfig = LabelConfig()
     split: SplitSettings = SplitSettings()
     lightgbm: LightGBMSettings = LightGBMSettings()
     calibration: CalibrationSettings = CalibrationSettings()
     promotion: PromotionSettings = PromotionSettings()
-    exclude_features: tuple[str, ...] = ()
+    exclude_features: tuple[str, ...] = OWN_DECISIONS
+    reason_exclude: tuple[str, ...] = REASON_EXCLUDE
+    feature_labels: dict[str, FeatureLabel] = Field(default_factory=dict, validate_default=True)  # over EXTRA_LABELS
     tune_trials: int = Field(0, ge=0, description="Optuna trials before the final fit; 0 keeps the settings as given")
     monthly_from: dt.date | None = None
     monthly_to: dt.date | None = None
@@ -83,13 +124,21 @@ class TrainingConfig(_Strict):
             raise ValueError("monthly_to is before monthly_from")
         return self
 
+    @field_validator("feature_labels", mode="after")
+    @classmethod
+    def _over_built_in_labels(cls, labels: dict[str, FeatureLabel]) -> dict[str, FeatureLabel]:
+        return {**{k: FeatureLabel.model_validate(v) for k, v in EXTRA_LABELS.items()}, **labels}
+
     @property
     def experiment_name(self) -> str:
-        return self.experiment or f"tradecredit-{self.target.replace('_', '-')}"
+        return self.experiment or f"{self.portfolio or 'tradecredit'}-{self.target.replace('_', '-')}"
 
     @property
     def model_name(self) -> str:
-        return self.registered_model or REGISTERED_NAMES[self.target]
+        """Return the registered model name: `registered_model`, else `<portfolio>-default` / `-late-payment`."""
+        if self.registered_model:
+            return self.registered_model
+        return registered_name(self.target, self.portfolio)
 
 
 class ConfigError(Exception):

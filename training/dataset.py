@@ -59,7 +59,13 @@ def population(table: pd.DataFrame, label: str) -> pd.DataFrame:
         raise DatasetError(f"no rows with an observed {label}: widen the as-of range or check the ledger's dates")
     classes = sorted(rows[label].astype(int).unique())
     if len(classes) < 2:
-        raise DatasetError(f"{label} has a single class ({classes[0]}) in {len(rows):,} rows: nothing to learn")
+        hint = ""
+        if label == "default_12m" and classes == [0]:
+            hint = (
+                "; no customer defaults in these rows (a ledger without credit events, such as an SAP FI-AR "
+                "extract, has none): the late-payment model (late_payment_90d) can still be trained"
+            )
+        raise DatasetError(f"{label} has a single class ({classes[0]}) in {len(rows):,} rows: nothing to learn{hint}")
     return rows.assign(**{label: rows[label].astype(int)}).reset_index(drop=True)
 
 
@@ -69,6 +75,9 @@ class Split:
     valid: pd.DataFrame
     test: pd.DataFrame
     description: dict = field(default_factory=dict)
+    # The rows the probabilities are calibrated on: validation customers in the latest matured window
+    # (split_out_of_time with recent_calibration), else None and the validation rows calibrate.
+    calibration: pd.DataFrame | None = None
 
 
 def _describe(name: str, part: pd.DataFrame, label: str) -> dict:
@@ -94,14 +103,26 @@ def _describe_split(split: Split, label: str, **facts) -> Split:
     split.description = dict(facts)
     for name in ("train", "valid", "test"):
         split.description.update(_describe(name, getattr(split, name), label))
+    if split.calibration is not None:
+        split.description.update(_describe("calibration", split.calibration, label))
     _check_parts(split, label)
     return split
 
 
-def split_out_of_time(rows: pd.DataFrame, label: str, settings: SplitSettings, embargo_days: int, seed: int) -> Split:
+def split_out_of_time(
+    rows: pd.DataFrame,
+    label: str,
+    settings: SplitSettings,
+    embargo_days: int,
+    seed: int,
+    recent_periods: int = 0,
+) -> Split:
     """Return train / valid / test: test is the latest as-of dates; train and valid end `embargo_days` before it.
 
-    Valid holds a share of customers out of the same dates as train (see SplitSettings.valid_share).
+    Valid holds a share of customers out of the same dates as train (see SplitSettings.valid_share). With
+    `recent_periods`, the validation customers' rows of that many latest test dates (the latest matured
+    window) are the calibration part, and test keeps the other customers: recalibrated on recent outcomes,
+    judged on customers neither the booster nor the calibrator has seen.
     """
     dates = sorted(pd.to_datetime(rows["as_of_date"]).dt.date.unique())
     if len(dates) < settings.test_periods + 1:
@@ -120,7 +141,12 @@ def split_out_of_time(rows: pd.DataFrame, label: str, settings: SplitSettings, e
     as_of = pd.to_datetime(rows["as_of_date"]).dt.date
     fit = rows[as_of.isin(fit_dates)]
     held_out = _hold_out_customers(fit, settings.valid_share, seed)
-    split = Split(fit[~held_out], fit[held_out], rows[as_of.isin(test_dates)])
+    test = rows[as_of.isin(test_dates)]
+    split = Split(fit[~held_out], fit[held_out], test)
+    if recent_periods:
+        validation_customers = rows["customer_id"].isin(set(fit.loc[held_out, "customer_id"]))
+        split.calibration = rows[as_of.isin(test_dates[-recent_periods:]) & validation_customers]
+        split.test = test[~validation_customers.loc[test.index]]
     return _describe_split(split, label, split_method="out_of_time", embargo_days=embargo_days)
 
 
@@ -134,7 +160,8 @@ def split_by_customer(rows: pd.DataFrame, label: str, settings: SplitSettings, s
 
 
 def _check_parts(split: Split, label: str) -> None:
-    for name in ("train", "valid", "test"):
+    parts = ("train", "valid", "test", *(("calibration",) if split.calibration is not None else ()))
+    for name in parts:
         part = getattr(split, name)
         if part.empty or part[label].nunique() < 2:
             raise DatasetError(

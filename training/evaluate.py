@@ -98,8 +98,10 @@ def calibration_by_decile(y, p, bins: int = 10) -> pd.DataFrame:
     return table[["bin", "n", "mean_predicted", "observed_rate", "abs_gap"]]
 
 
-def calibration_by_grade(y, p, grades) -> pd.DataFrame:
-    """Return one row per grade (missing grades as their own row): grade, n, mean_predicted, observed_rate.
+def calibration_by_grade(y, p, grades, confidence: float = 0.95) -> pd.DataFrame:
+    """Return one row per grade (missing grades as their own row): grade, n, mean_predicted, observed_rate,
+    the Jeffreys interval of the observed rate (observed_low, observed_high) and `calibrated`: whether the
+    interval holds the mean predicted probability.
 
     Grades keep their order when `grades` is an ordered pandas Categorical (e.g. AAA to D).
     """
@@ -109,11 +111,28 @@ def calibration_by_grade(y, p, grades) -> pd.DataFrame:
         raise ValueError(f"grades and y differ in length: {len(grades)} != {len(y)}")
     frame = pd.DataFrame({"grade": grades, "y": y, "p": p})
     table = frame.groupby("grade", sort=True, observed=True, dropna=False).agg(
-        n=("y", "size"), mean_predicted=("p", "mean"), observed_rate=("y", "mean")
+        n=("y", "size"), events=("y", "sum"), mean_predicted=("p", "mean"), observed_rate=("y", "mean")
     )
     table = table.reset_index()
     table["n"] = table["n"].astype(int)
-    return table[["grade", "n", "mean_predicted", "observed_rate"]]
+    table["observed_low"], table["observed_high"] = jeffreys_interval(table["events"], table["n"], confidence)
+    table["calibrated"] = (table["observed_low"] <= table["mean_predicted"]) & (
+        table["mean_predicted"] <= table["observed_high"]
+    )
+    return table[["grade", "n", "mean_predicted", "observed_rate", "observed_low", "observed_high", "calibrated"]]
+
+
+def jeffreys_interval(events, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Return the Jeffreys interval (lower, upper) of a binomial rate: Beta(k + 1/2, n - k + 1/2) quantiles,
+    with the lower end 0 at no events and the upper end 1 when every trial is one (Brown, Cai & DasGupta 2001)."""
+    from scipy.stats import beta
+
+    k, n = np.asarray(events, dtype=float), np.asarray(n, dtype=float)
+    tail = (1 - confidence) / 2
+    with np.errstate(invalid="ignore"):
+        low = np.where(k > 0, beta.ppf(tail, k + 0.5, n - k + 0.5), 0.0)
+        high = np.where(k < n, beta.ppf(1 - tail, k + 0.5, n - k + 0.5), 1.0)
+    return low, high
 
 
 def expected_calibration_error(y, p, bins: int = 10) -> float:

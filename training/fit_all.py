@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from features.catalogue import catalogue
 from model.calibration import ScoreCalibrator
 from model.grades import SCALES
 from model.packaged import PackagedModel
-from model.reason_texts import FALLBACK, templates
 from training.challenger import BinnedLogisticScorecard
 from training.config import TrainingConfig
+from training.data_notes import data_notes
 from training.dataset import (
     FeatureSpec,
     Split,
@@ -37,9 +36,11 @@ from training.evaluate import (
     score_reference,
 )
 from training.fit import fit_booster, lightgbm_params
+from training.reason_bundle import reason_bundle
 from training.tune import tune_lightgbm
 
 BASELINE_FEATURES = ("avg_days_late_90d", "avg_days_late_365d")
+PROBABILITY_METRICS = ("brier", "log_loss")
 
 
 @dataclass
@@ -54,6 +55,8 @@ class FitResult:
     test_scores: dict[str, np.ndarray] = field(default_factory=dict)  # model name -> scores on test
     shap_sample: tuple[np.ndarray, pd.DataFrame] | None = None
     trials: list[dict] = field(default_factory=list)  # Optuna trials, when tuned
+    notes: list[str] = field(default_factory=list)  # the limits the data shows (model card)
+    calibration_window: str = ""  # which rows calibrated the probabilities, in words
 
 
 def embargo_days(config: TrainingConfig) -> int:
@@ -76,7 +79,9 @@ def fit_models(table: pd.DataFrame, config: TrainingConfig, progress: Callable[[
     rows = population(table, label)
     spec = feature_spec(table, tuple(config.exclude_features))
     if config.split.method == "out_of_time":
-        split = split_out_of_time(rows, label, config.split, embargo_days(config), config.seed)
+        calibration = config.calibration
+        recent = calibration.recent_periods if calibration.window == "recent" and calibration.method == "platt" else 0
+        split = split_out_of_time(rows, label, config.split, embargo_days(config), config.seed, recent)
     else:
         split = split_by_customer(rows, label, config.split, config.seed)
     say(
@@ -99,9 +104,15 @@ def fit_models(table: pd.DataFrame, config: TrainingConfig, progress: Callable[[
         config = config.model_copy(update={"lightgbm": settings})
     say("fitting LightGBM with early stopping on the validation set")
     booster = fit_booster(x_train, y_train, x_valid, y_valid, spec, settings, config.seed)
+    say(f"calibrating: {_calibration_window(split)}")
     calibrator = ScoreCalibrator(config.calibration.method).fit(
         np.asarray(booster.predict(x_valid, raw_score=True)), y_valid
     )
+    if split.calibration is not None:
+        recent = split.calibration
+        calibrator = calibrator.recalibrated_in_the_large(
+            np.asarray(booster.predict(spec.frame(recent), raw_score=True)), recent[label].to_numpy()
+        )
     bundle = make_bundle(config, spec, split, calibrator)
     packaged = PackagedModel(booster, bundle)
     test_pd = packaged.probability(split.test)
@@ -120,6 +131,9 @@ def fit_models(table: pd.DataFrame, config: TrainingConfig, progress: Callable[[
     metrics: dict[str, float] = {}
     for name, score in scores.items():
         for key, value in score_metrics(y_test, score).items():
+            # The baseline is days late, not a probability: it ranks, but has no Brier score or log loss.
+            if name == "baseline" and key in PROBABILITY_METRICS:
+                continue
             metrics[f"test_{name}_{key}" if name != "lightgbm" else f"test_{key}"] = value
     metrics["test_ece"] = expected_calibration_error(y_test, test_pd)
     metrics["psi_train_test"] = psi(train_pd, test_pd)
@@ -132,6 +146,7 @@ def fit_models(table: pd.DataFrame, config: TrainingConfig, progress: Callable[[
         "calibration_by_grade": calibration_by_grade(y_test, test_pd, grades),
         "gains": gains_table(y_test, test_pd),
     }
+    metrics["grades_not_calibrated"] = float((~tables["calibration_by_grade"]["calibrated"]).sum())
     sample = split.test.sample(n=min(2000, len(split.test)), random_state=config.seed)
     explanation = packaged.explain(sample)
     return FitResult(
@@ -145,22 +160,26 @@ def fit_models(table: pd.DataFrame, config: TrainingConfig, progress: Callable[[
         scores,
         (explanation.contributions, packaged.matrix(sample)),
         trials,
+        data_notes(table, label, spec, split),
+        _calibration_window(split),
+    )
+
+
+def _calibration_window(split: Split) -> str:
+    """Return which rows calibrated the probabilities, as the progress line and the model card say it."""
+    d = split.description
+    shape = f"the validation customers at the training dates ({d['valid_rows']:,} rows)"
+    if split.calibration is None:
+        return shape
+    return (
+        f"shape from {shape}, level refitted on the validation customers at the latest matured as-of date(s), "
+        f"{d['calibration_from']} to {d['calibration_to']} ({d['calibration_rows']:,} rows, "
+        f"{d['calibration_positives']:,} events)"
     )
 
 
 def make_bundle(config: TrainingConfig, spec: FeatureSpec, split: Split, calibrator: ScoreCalibrator) -> dict:
     """Return the JSON-able description the packaged model carries besides its booster."""
-    units = {f.name: f.unit for f in catalogue()}
-    labels = {f.name: (f.label_en, f.label_zh) for f in catalogue()}
-    medians = {}
-    for name in spec.names:
-        column = split.train[name]
-        if name in spec.categorical:
-            mode = column.dropna().astype(str).mode()
-            medians[name] = mode.iloc[0] if len(mode) else None
-        else:
-            value = pd.to_numeric(column, errors="coerce").median()
-            medians[name] = None if pd.isna(value) else float(value)
     return {
         "format": 1,
         "target": config.target,
@@ -168,10 +187,8 @@ def make_bundle(config: TrainingConfig, spec: FeatureSpec, split: Split, calibra
         "feature_spec": spec.to_dict(),
         "calibrator": calibrator.to_dict(),
         "grade_bounds": list(SCALES[config.target]),
-        "medians": medians,
-        "units": {n: units.get(n, "category" if n in spec.categorical else "") for n in spec.names},
-        # A feature without labels (a customer extra) is worded by the fallback template, under its own name.
-        "reason_texts": {n: list(templates(*labels[n]) if n in labels else FALLBACK) for n in spec.names},
+        # medians, units, reason_texts, missing_texts, reason_exclude: what the reasons read at scoring
+        **reason_bundle(config, spec, split.train),
         "labels": config.labels.model_dump(),
         "split": split.description,
         "seed": config.seed,

@@ -6,25 +6,37 @@ import numpy as np
 
 from model.grades import scale_table
 
-LIMITS = """- Trained on one ledger's history: a change of customer mix, terms or collection practice shifts
-  the scores; watch the PSI against the reference kept in the model.
-- Customer attributes (limit, rating, industry) are taken as they stand in the ledger, not as they were
-  at each as-of date: where they changed over time, back-test figures are slightly optimistic.
-- Probabilities are calibrated on the validation period; re-check calibration by grade after any
-  large change in default rates."""
-
 
 def markdown_table(frame) -> str:
-    """Return a DataFrame as a Markdown table (numbers to 4 decimals)."""
-    cells = [[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row] for row in frame.itertuples(index=False)]
+    """Return a DataFrame as a Markdown table (numbers to 4 decimals, flags as yes / no)."""
+    cells = [[_cell(v) for v in row] for row in frame.itertuples(index=False)]
     header = "| " + " | ".join(map(str, frame.columns)) + " |"
     return "\n".join([header, "|" + "---|" * len(frame.columns)] + ["| " + " | ".join(r) + " |" for r in cells])
 
 
+def _cell(value) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "**no**"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
 def _metric_row(metrics: dict, prefix: str, name: str) -> str:
     keys = ("auc", "gini", "ks", "pr_auc", "brier", "log_loss")
-    values = [metrics.get(f"{prefix}{k}", float("nan")) for k in keys]
-    return f"| {name} | " + " | ".join(f"{v:.4f}" for v in values) + " |"
+    values = [metrics.get(f"{prefix}{k}") for k in keys]
+    # A metric left out (a baseline that is not a probability has no Brier score) reads as a dash.
+    return f"| {name} | " + " | ".join("-" if v is None else f"{v:.4f}" for v in values) + " |"
+
+
+def _calibration_lines(fit) -> list[str]:
+    table = fit.tables["calibration_by_grade"]
+    off = [str(g) for g, ok in zip(table["grade"], table["calibrated"]) if not ok]
+    verdict = (
+        f"**Not calibrated** in grade(s) {', '.join(off)}: the 95 % Jeffreys interval of the observed rate "
+        "excludes the mean predicted probability; read those grades' probabilities as a ranking, not a rate."
+        if off
+        else "Every grade's observed rate interval (95 %, Jeffreys) holds its mean predicted probability."
+    )
+    return [f"Calibrated ({fit.config.calibration.method}): {fit.calibration_window}.", "", verdict]
 
 
 def model_card(fit) -> str:
@@ -44,7 +56,9 @@ def model_card(fit) -> str:
         "| part | rows | positives | rate | as-of from | as-of to |",
         "|---|---|---|---|---|---|",
     ]
-    for part in ("train", "valid", "test"):
+    for part in ("train", "valid", "calibration", "test"):
+        if f"{part}_rows" not in split:
+            continue
         lines.append(
             f"| {part} | {split[f'{part}_rows']:,} | {split[f'{part}_positives']:,} | {split[f'{part}_rate']:.4f} "
             f"| {split[f'{part}_from']} | {split[f'{part}_to']} |"
@@ -66,6 +80,8 @@ def model_card(fit) -> str:
         "",
         "## Calibration by risk grade (test)",
         "",
+        *_calibration_lines(fit),
+        "",
         markdown_table(fit.tables["calibration_by_grade"]),
         "",
         "## Grade scale",
@@ -80,7 +96,13 @@ def model_card(fit) -> str:
         "",
         "## Limits",
         "",
-        LIMITS,
+        "What this model's own training data shows:",
+        "",
+        *(fit.notes or ["- nothing beyond the figures above"]),
+        "",
+        f"Trained on one ledger's history: a change of customer mix, terms or collection practice shifts the "
+        f"scores (PSI train vs test {metrics['psi_train_test']:.3f}; the reference kept in the model is what "
+        "monitoring compares against).",
         "",
     ]
     return "\n".join(lines)

@@ -93,6 +93,7 @@ def promote(model_name: str, table: pd.DataFrame, config: TrainingConfig, uri: s
     challenger, _ = registry.load_packaged(f"models:/{model_name}/{challenger_version}")
     label = challenger.target
     rows = recent_rows(table, label, config.split.test_periods)
+    _check_columns(model_name, challenger_version, challenger, rows)
     misbehaves = failures(behaviour_checks(challenger, rows))
     if misbehaves:
         return PromotionDecision(model_name, champion_version, challenger_version, False, misbehaves)
@@ -102,6 +103,7 @@ def promote(model_name: str, table: pd.DataFrame, config: TrainingConfig, uri: s
             model_name, None, challenger_version, True, ["there was no champion; the behaviour checks pass"]
         )
     champion, _ = registry.load_packaged(f"models:/{model_name}/{champion_version}")
+    _check_columns(model_name, champion_version, champion, rows)
     wins, reasons, figures = compare(champion, challenger, rows, label, config.promotion)
     decision = PromotionDecision(model_name, champion_version, challenger_version, wins, reasons, figures)
     experiment = tracking.experiment_id(config.experiment_name, uri)
@@ -120,3 +122,13 @@ def promote(model_name: str, table: pd.DataFrame, config: TrainingConfig, uri: s
     if wins:
         tracking.set_alias(model_name, registry.CHAMPION, challenger_version)
     return decision
+
+
+def _check_columns(model_name: str, version: str, model, rows: pd.DataFrame) -> None:
+    """Raise TrackingError in one line when `rows` lack a column the version needs, naming its ledger."""
+    missing = [n for n in model.spec.names if n not in rows.columns]
+    if missing:
+        tags = tracking.version_tags(model_name, version)
+        raise registry.TrackingError(
+            registry.missing_columns_message(model_name, version, missing, tags, "this feature table")
+        )

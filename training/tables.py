@@ -14,11 +14,12 @@ from pathlib import Path
 import pandas as pd
 
 from features.as_of import ledger_span
-from features.labels import LABEL_COLUMNS, label_definition_of, labelled_features
+from features.labels import LABEL_COLUMNS, LabelConfig, label_definition_of, labelled_features
 from features.ledger import Ledger
 from features.pipeline import month_ends
 from training.config import TrainingConfig
 from training.dataset import DatasetError
+from training.lineage import Lineage, lineage_of_file
 
 
 def default_monthly_range(ledger: Ledger) -> list[dt.date]:
@@ -40,6 +41,8 @@ def table_from_ledger(
 
     As-of dates: `dates`, else the config's monthly range, else `default_monthly_range`.
     """
+    if config.target == "default_12m" and (missing := missing_default_events(ledger, config.labels)):
+        raise DatasetError(f"ledger {ledger.source}: {missing}; {WHAT_STILL_TRAINS}")
     if not dates:
         if config.monthly_from and config.monthly_to:
             dates = month_ends(config.monthly_from, config.monthly_to)
@@ -50,8 +53,33 @@ def table_from_ledger(
     return labelled_features(ledger, dates, config.labels, progress=progress).to_pandas()
 
 
-def table_from_file(path: Path, label: str, config: TrainingConfig) -> pd.DataFrame:
-    """Return the feature table in the Parquet file `path`, its outcome column `label` standing as the target.
+# What a ledger without defaults can still train.
+WHAT_STILL_TRAINS = (
+    "the late-payment model can still be trained (--target late_payment_90d), or default defined by days past due "
+    '([labels] default_definition = "events_or_dpd")'
+)
+
+
+def missing_default_events(ledger: Ledger, labels: LabelConfig) -> str | None:
+    """Return, in words, why no customer of `ledger` can default under `labels` (None when one can).
+
+    Under the "events" definition a default is a credit event of a default type; a ledger with no
+    credit_events table (an SAP FI-AR extract has none) or none of those types has no default to learn.
+    """
+    if labels.default_definition != "events":
+        return None
+    types = ", ".join(labels.default_event_types)
+    events = ledger["credit_events"]
+    if events.num_rows == 0:
+        return f"default_12m cannot be labelled: the table credit_events is missing or empty (defaults are events of type {types})"
+    if not set(events.column("event_type").unique().to_pylist()) & set(labels.default_event_types):
+        return f"default_12m cannot be labelled: credit_events.event_type holds no default type ({types})"
+    return None
+
+
+def table_from_file(path: Path, label: str, config: TrainingConfig) -> tuple[pd.DataFrame, Lineage]:
+    """Return the feature table in the Parquet file `path`, its outcome column `label` standing as the target,
+    and its lineage (the ledger it was built from, as its metadata says).
 
     Raises DatasetError when the column is missing or the file's labels follow another definition
     than the config's.
@@ -75,4 +103,4 @@ def table_from_file(path: Path, label: str, config: TrainingConfig) -> pd.DataFr
     if label != config.target:
         # the modeller's own outcome column stands in for the target's
         frame = frame.drop(columns=[config.target], errors="ignore").rename(columns={label: config.target})
-    return frame
+    return frame, lineage_of_file(path, table.schema)

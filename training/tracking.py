@@ -74,12 +74,13 @@ def log_packaged_model(packaged, input_example: pd.DataFrame, pip_requirements: 
             )
 
 
-def register(model_uri: str, name: str, run_id: str) -> ModelRef:
-    """Register the logged model as a new version of `name` with alias challenger (champion if first)."""
+def register(model_uri: str, name: str, run_id: str, tags: dict[str, str] | None = None) -> ModelRef:
+    """Register the logged model as a new version of `name`, tagged with `tags`, with alias challenger
+    (champion if first)."""
     import mlflow
     from mlflow import MlflowClient
 
-    version = mlflow.register_model(model_uri, name)
+    version = mlflow.register_model(model_uri, name, tags=tags)
     client = MlflowClient()
     client.set_registered_model_alias(name, CHALLENGER, version.version)
     if alias_version(name, CHAMPION) is None:
@@ -96,6 +97,13 @@ def alias_version(name: str, alias: str) -> str | None:
         return str(MlflowClient().get_model_version_by_alias(name, alias).version)
     except MlflowException:
         return None
+
+
+def version_tags(name: str, version: str) -> dict[str, str]:
+    """Return the tags of version `version` of registered model `name` ({} when it has none)."""
+    from mlflow import MlflowClient
+
+    return dict(MlflowClient().get_model_version(name, version).tags or {})
 
 
 def set_alias(name: str, alias: str, version: str) -> None:

@@ -20,7 +20,9 @@ from sklearn.metrics import roc_curve
 from model import registry
 from training import tracking
 from training.config import TrainingConfig
+from training.dataset import feature_spec
 from training.fit_all import FitResult, fit_models
+from training.lineage import Lineage, check_feature_set, lineage_tags
 from training.model_card import model_card
 from training.plots import (
     plot_calibration,
@@ -57,22 +59,42 @@ def train_and_register(
     uri: str,
     source: str,
     ledger_digest: str | None = None,
+    lineage: Lineage | None = None,
+    new_feature_set: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> TrainingOutcome:
-    """Fit on the feature table, log the run to MLflow at `uri`, register the model; return what was made."""
+    """Fit on the feature table, log the run to MLflow at `uri`, register the model; return what was made.
+
+    `lineage` says where the table came from (default: `source`, a ledger when `ledger_digest` is given).
+    A champion trained on another feature set refuses the new version unless `new_feature_set`.
+    """
     import mlflow
 
     say = progress or (lambda message: None)
+    lineage = lineage or Lineage(
+        "ledger" if ledger_digest else "table", source, source if ledger_digest else "", ledger_digest or ""
+    )
     registry.connect(uri)
+    check_feature_set(config.model_name, feature_spec(table, tuple(config.exclude_features)), lineage, new_feature_set)
     experiment = tracking.experiment_id(config.experiment_name, uri)
     fit = fit_models(table, config, progress)
-    with mlflow.start_run(experiment_id=experiment, run_name=f"{config.target}-seed{config.seed}") as run:
-        say(f"logging run {run.info.run_id} to {uri}")
+    m = fit.metrics
+    scorecard_better = m["test_scorecard_auc"] > m["test_auc"] + config.promotion.max_auc_drop
+    if scorecard_better:
+        say(
+            f"the scorecard challenger beats LightGBM out of time: AUC {m['test_scorecard_auc']:.4f} against "
+            f"{m['test_auc']:.4f} (more than the promotion tolerance {config.promotion.max_auc_drop}); "
+            "LightGBM is registered"
+        )
+    run_name = f"{lineage.ledger_name}-{config.target}-to-{fit.split.description.get('test_to', '')}"
+    with mlflow.start_run(experiment_id=experiment, run_name=run_name) as run:
+        say(f"logging run {run_name} ({run.info.run_id}) to {uri}")
         _log_params(fit)
         tracking.log_trials(fit.trials)
         mlflow.log_metrics({k: float(v) for k, v in fit.metrics.items()})
         digest = table_digest(table)
-        mlflow.set_tags({"target": config.target, "features_digest": digest, "ledger_digest": ledger_digest or ""})
+        tags = lineage_tags(lineage, fit.spec, fit.split.description, config.labels.model_dump(), digest)
+        mlflow.set_tags({"target": config.target, "scorecard_better": str(scorecard_better), **tags})
         tracking.log_dataset(fit.split.train, "train", source, digest, "training")
         tracking.log_dataset(fit.split.test, "test", source, digest, "testing")
         with tempfile.TemporaryDirectory(prefix="tradecredit-run-") as tmp:
@@ -80,7 +102,7 @@ def train_and_register(
         example = fit.split.test.head(5)[["customer_id", "as_of_date", *fit.spec.names]].copy()
         example["as_of_date"] = example["as_of_date"].astype(str)
         info = tracking.log_packaged_model(fit.packaged, _as_float(example, fit), pip_requirements())
-        model = tracking.register(info.model_uri, config.model_name, run.info.run_id)
+        model = tracking.register(info.model_uri, config.model_name, run.info.run_id, {"target": config.target, **tags})
         mlflow.set_tag("registered_version", model.version)
     say(f"registered {model.name} version {model.version}")
     return TrainingOutcome(fit, run.info.run_id, model)

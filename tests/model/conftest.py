@@ -32,3 +32,14 @@ def model_under_test(request, registry):
     as_of = dt.date.fromisoformat(text) if text else month_ends(dates.min(), dates.max())[-1]
     rows = build_features(ledger, [as_of]).to_pandas()
     return model, rows, f"{ref.name}/{ref.version}"
+
+
+@pytest.fixture(scope="session")
+def portfolio_under_test(request, model_under_test, registry):
+    """Return (packaged model, every customer's feature row at one as-of date, what it is)."""
+    model, rows, what = model_under_test
+    if request.config.getoption("--model-uri"):
+        return model, rows, what
+    test = registry[1].fit.split.test
+    latest = test[test["as_of_date"] == test["as_of_date"].max()].reset_index(drop=True)
+    return model, latest, what

@@ -20,7 +20,8 @@ TARGET_CHOICE = click.Choice(["default_12m", "late_payment_90d"])
 
 
 def training_table(ledger_source, features_file, label, monthly, config, quarantine_dir, reference_date):
-    """Return (feature table as pandas, source description, ledger digest) from a ledger or a prepared file."""
+    """Return (feature table as pandas, its lineage) from a ledger or a prepared file."""
+    from training.lineage import Lineage
     from training.tables import table_from_file, table_from_ledger
 
     if bool(ledger_source) == bool(features_file):
@@ -28,12 +29,13 @@ def training_table(ledger_source, features_file, label, monthly, config, quarant
     if features_file:
         if not label:
             raise click.UsageError("--features needs --label COLUMN (the column holding the outcome)")
-        return table_from_file(features_file, label, config), str(features_file), None
+        return table_from_file(features_file, label, config)
     ledger, report = read_ledger_or_exit(ledger_source, quarantine_dir, reference_date)
     dates = as_of_dates_from_options((), monthly) if monthly else None
     if dates:
         check_as_of_or_exit(ledger, dates)
-    return table_from_ledger(ledger, config, dates, progress=say), report.source, ledger.digest()
+    table = table_from_ledger(ledger, config, dates, progress=say)
+    return table, Lineage("ledger", report.source, report.source, ledger.digest())
 
 
 @click.command()
@@ -66,6 +68,11 @@ def training_table(ledger_source, features_file, label, monthly, config, quarant
 @click.option(
     "--tune", "tune_trials", type=click.IntRange(min=0), help="Optuna trials before the final fit (each a nested run)."
 )
+@click.option(
+    "--portfolio",
+    help="Register as <PORTFOLIO>-default / <PORTFOLIO>-late-payment, apart from other ledgers' models.",
+)
+@click.option("--new-feature-set", is_flag=True, help="Register as challenger even if the champion has other features.")
 @click.option("--tracking-uri", help="MLflow tracking URI. Default: $MLFLOW_TRACKING_URI, else ./mlflow.db.")
 @quarantine_option
 @reference_date_option
@@ -80,6 +87,8 @@ def train(
     split_method,
     seed,
     tune_trials,
+    portfolio,
+    new_feature_set,
     tracking_uri,
     quarantine_dir,
     reference_date,
@@ -98,14 +107,22 @@ def train(
     if target is None and label in TARGET_CHOICE.choices:
         target = label
     try:
-        config = load_config(config_file, target=target, experiment=experiment, seed=seed, tune_trials=tune_trials)
+        config = load_config(
+            config_file, target=target, experiment=experiment, seed=seed, tune_trials=tune_trials, portfolio=portfolio
+        )
         if split_method:
             config = config.model_copy(update={"split": config.split.model_copy(update={"method": split_method})})
-        table, source, digest = training_table(
+        table, lineage = training_table(
             ledger_source, features_file, label, monthly, config, quarantine_dir, reference_date
         )
         outcome = train_and_register(
-            table, config, uri=resolve_uri(tracking_uri), source=source, ledger_digest=digest, progress=say
+            table,
+            config,
+            uri=resolve_uri(tracking_uri),
+            source=lineage.source,
+            lineage=lineage,
+            new_feature_set=new_feature_set,
+            progress=say,
         )
     except (ConfigError, DatasetError, ModelInputError, TrackingError) as exc:
         raise click.ClickException(str(exc)) from None
@@ -136,19 +153,18 @@ def promote(
     model_name, ledger_source, features_file, label, monthly, config_file, tracking_uri, quarantine_dir, reference_date
 ) -> None:
     """Make the challenger champion if it is at least as good on recent out-of-time data."""
-    from model.registry import TrackingError
+    from model.registry import REGISTERED_NAMES, TrackingError
     from model.registry import tracking_uri as resolve_uri
     from model.spec import ModelInputError
-    from training.config import REGISTERED_NAMES, ConfigError, load_config
+    from training.config import ConfigError, load_config
     from training.dataset import DatasetError
     from training.promote import promote as run_promotion
 
-    target = next((t for t, n in REGISTERED_NAMES.items() if n == model_name), None)
+    # tradecredit-default, sap-default, ...: a portfolio's names end as the built-in ones do
+    target = next((t for t, n in REGISTERED_NAMES.items() if model_name.endswith(n.removeprefix("tradecredit"))), None)
     try:
         config = load_config(config_file, target=target)
-        table, _, _ = training_table(
-            ledger_source, features_file, label, monthly, config, quarantine_dir, reference_date
-        )
+        table, _ = training_table(ledger_source, features_file, label, monthly, config, quarantine_dir, reference_date)
         decision = run_promotion(model_name, table, config, resolve_uri(tracking_uri))
     except (ConfigError, DatasetError, ModelInputError, TrackingError) as exc:
         raise click.ClickException(str(exc)) from None
