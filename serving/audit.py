@@ -1,4 +1,8 @@
-"""Append-only audit log of every score served: one JSON line per customer score."""
+"""Append-only audit log of every score served: one JSON line per customer score.
+
+The path is resolved once, when the log is opened at start-up, to an absolute path: every message
+(the start-up line, a write that fails) names that path, whatever directory the process runs in.
+"""
 
 from __future__ import annotations
 
@@ -12,46 +16,63 @@ import pandas as pd
 from model.reasons import MAX_REASONS
 
 
+class AuditLogError(Exception):
+    """The audit log cannot be written; the message names its absolute path and why, in one line."""
+
+
+def _optional(value):
+    return None if value is None or pd.isna(value) else value
+
+
 class AuditLog:
     def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Open the log at `path` (made absolute once, here) for appending; raise AuditLogError if it cannot be."""
+        self.path = Path(path).expanduser().resolve()
         self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            raise AuditLogError(f"audit log {self.path}: cannot be written ({exc.strerror or exc})") from None
 
     def record(self, request_id: str, scores: list[dict], at: str) -> None:
-        """Append one line per score record: request, customer, as_of, model version, score, reasons, limit advice."""
-        lines = []
-        for row in scores:
-            lines.append(
-                json.dumps(
-                    {
-                        "request_id": request_id,
-                        "logged_at": at,
-                        "customer_id": row["customer_id"],
-                        "as_of_date": str(row["as_of_date"]),
-                        "model": f"{row['model_name']}/{row['model_version']}",
-                        "late_payment_model": f"{row['late_payment_model_name']}/{row['late_payment_model_version']}"
-                        if isinstance(row["late_payment_model_name"], str)
-                        else None,
-                        "pd_12m": row["pd_12m"],
-                        "risk_grade": int(row["risk_grade"]),
-                        "late_payment_prob_90d": None
-                        if pd.isna(row["late_payment_prob_90d"])
-                        else row["late_payment_prob_90d"],
-                        "reasons": [
-                            row[f"reason_{i}_feature"]
-                            for i in range(1, MAX_REASONS + 1)
-                            if isinstance(row[f"reason_{i}_feature"], str)
-                        ],
-                        "current_credit_limit": None
-                        if pd.isna(row["current_credit_limit"])
-                        else row["current_credit_limit"],
-                        "recommended_credit_limit": row["recommended_credit_limit"],
-                    },
-                    sort_keys=True,
-                )
-            )
-        with self._lock, self.path.open("a", encoding="utf-8") as out:
-            out.write("".join(line + "\n" for line in lines))
-            out.flush()
-            os.fsync(out.fileno())
+        """Append one line per score record: request, customer, as_of, model versions, score, reasons, limit advice.
+
+        Raises AuditLogError when the line cannot be written: a score that is not audited is not served.
+        """
+        lines = [json.dumps(self._entry(request_id, row, at), sort_keys=True) for row in scores]
+        try:
+            with self._lock, self.path.open("a", encoding="utf-8") as out:
+                out.write("".join(line + "\n" for line in lines))
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as exc:
+            raise AuditLogError(f"audit log {self.path}: write failed ({exc.strerror or exc})") from None
+
+    @staticmethod
+    def _entry(request_id: str, row: dict, at: str) -> dict:
+        """Return the audit record of one score row."""
+
+        def model(name: str, version: str):
+            return f"{row[name]}/{row[version]}" if isinstance(row[name], str) else None
+
+        return {
+            "request_id": request_id,
+            "logged_at": at,
+            "customer_id": row["customer_id"],
+            "as_of_date": str(row["as_of_date"]),
+            "model": model("model_name", "model_version"),
+            "late_payment_model": model("late_payment_model_name", "late_payment_model_version"),
+            "pd_12m": _optional(row["pd_12m"]),
+            "risk_grade": row["risk_grade"],
+            "late_payment_prob_90d": _optional(row["late_payment_prob_90d"]),
+            "late_payment_grade": row["late_payment_grade"],
+            "reasons": [
+                row[f"reason_{i}_feature"]
+                for i in range(1, MAX_REASONS + 1)
+                if isinstance(row[f"reason_{i}_feature"], str)
+            ],
+            "current_credit_limit": _optional(row["current_credit_limit"]),
+            "recommended_credit_limit": row["recommended_credit_limit"],
+        }

@@ -1,8 +1,9 @@
 """Nightly batch: score the whole portfolio at one as-of date into a Parquet file with a manifest.
 
 The output is written under a temporary name and renamed at the end, so an interrupted run leaves no
-scores file behind (and the next run clears what it left); the manifest beside it says which models,
-which ledger, how many rows went in, were scored and were skipped, and why.
+scores file behind (and the next run clears what it left); the manifest beside it says which models
+scored (a model left out is null), which ledger, how many customers went in, were scored and were
+skipped, and why.
 """
 
 from __future__ import annotations
@@ -21,16 +22,21 @@ from features.atomic import atomic_path, remove_stale_temporaries
 from features.ledger import Ledger
 from serving.limits import LimitPolicy
 from serving.score_row import SCORE_SCHEMA
-from serving.scoring import ScoringModels, score_in_chunks, snapshot
+from serving.scoring import ScoringModels, check_models_fit, score_in_chunks, snapshot
 
 
 @dataclass
 class BatchResult:
     out: Path
     manifest: Path
-    rows_in: int
+    rows_in: int  # customers in the source: accepted and quarantined
     scored: int
     skipped: dict[str, int]
+
+    @property
+    def skipped_share(self) -> float:
+        """Return the share of the source's customers that got no score (0 when there are none)."""
+        return sum(self.skipped.values()) / self.rows_in if self.rows_in else 0.0
 
 
 def manifest_path(out: Path) -> Path:
@@ -52,14 +58,21 @@ def run_batch(
     """Score every customer of `ledger` at `as_of` into `out`; return counts and the manifest path.
 
     `progress` is a tqdm-like factory (`progress(total=..., unit=...)`) or None; `steps`, when given,
-    is told each step of building the features and when scoring starts.
+    is told each step of building the features and when scoring starts. A model that needs a column
+    the ledger cannot give raises TrackingError before anything is written.
     """
+    check_models_fit(models, ledger)
     out = Path(out)
     remove_stale_temporaries(out)
     remove_stale_temporaries(manifest_path(out))
     features = snapshot(ledger, as_of, models.label_config, progress=steps)
-    rows_in = ledger["customers"].num_rows
-    skipped = {"no invoice on or before the as-of date": rows_in - len(features)}
+    accepted = ledger["customers"].num_rows
+    quarantined_customers = (quarantined or {}).get("customers", 0)
+    rows_in = accepted + quarantined_customers
+    skipped = {
+        "no invoice on or before the as-of date": accepted - len(features),
+        "customer row quarantined": quarantined_customers,
+    }
     schema = SCORE_SCHEMA
     if steps:
         steps(f"scoring {len(features):,} customers")
@@ -79,7 +92,9 @@ def run_batch(
     manifest = {
         "as_of_date": as_of.isoformat(),
         "models": models.describe(),
-        "default_model_run_id": models.default.run_id,
+        "default_model_run_id": models.default.run_id if models.default else None,
+        "late_payment_model_run_id": models.late.run_id if models.late else None,
+        "model_notes": list(models.notes),
         "ledger": ledger.source,
         "ledger_digest": ledger.digest(),
         "ledger_rows_quarantined": quarantined or {},

@@ -11,9 +11,13 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from model.reasons import MAX_REASONS, REASON_PARTS
+
+# The grade of a customer in default at the as-of date, outside the 1-10 scales: PD 1, limit 0.
+DEFAULT_GRADE = "D"
 
 
 @dataclass(frozen=True)
@@ -47,9 +51,25 @@ if tuple(_REASON_PARTS) != REASON_PARTS:
 SCORE_ROW: tuple[ScoreColumn, ...] = (
     ScoreColumn("customer_id", pa.string(), False, "the customer scored"),
     ScoreColumn("as_of_date", pa.date32(), False, "scored as known on this date"),
-    ScoreColumn("pd_12m", pa.float64(), False, "calibrated probability of default within 12 months"),
-    ScoreColumn("risk_grade", pa.int64(), False, "master scale grade, 1 safest"),
+    ScoreColumn(
+        "pd_12m",
+        pa.float64(),
+        True,
+        "calibrated probability of default within 12 months; 1 in default; empty without a default model",
+    ),
+    ScoreColumn(
+        "risk_grade",
+        pa.string(),
+        True,
+        'PD master scale grade "1" (safest) to "10", "D" in default; empty without a default model',
+    ),
     ScoreColumn("late_payment_prob_90d", pa.float64(), True, "probability of paying an invoice due in 90 days late"),
+    ScoreColumn(
+        "late_payment_grade",
+        pa.string(),
+        True,
+        'late-payment scale grade "1" to "10", "D" in default; empty without that model',
+    ),
     ScoreColumn("in_default_at_as_of", pa.bool_(), False, "in default by as_of, under the model's label definition"),
     *(
         ScoreColumn(f"reason_{i}_{part}", kind, True, words, "reasons", part, i)
@@ -60,8 +80,11 @@ SCORE_ROW: tuple[ScoreColumn, ...] = (
     ScoreColumn("recommended_credit_limit", pa.float64(), False, "advised limit", "credit_limit", "recommended"),
     ScoreColumn("limit_change", pa.float64(), False, "advised minus current", "credit_limit", "change"),
     ScoreColumn("limit_reasons", pa.string(), False, "why the advice differs", "credit_limit", "reasons"),
-    ScoreColumn("model_name", pa.string(), False, "registered default model"),
-    ScoreColumn("model_version", pa.string(), False, "its version"),
+    ScoreColumn(
+        "terms_advice", pa.string(), True, "cash in advance, shorten terms, or empty", "credit_limit", "terms_advice"
+    ),
+    ScoreColumn("model_name", pa.string(), True, "registered default model; empty when scored without one"),
+    ScoreColumn("model_version", pa.string(), True, "its version"),
     ScoreColumn("late_payment_model_name", pa.string(), True, "registered late-payment model"),
     ScoreColumn("late_payment_model_version", pa.string(), True, "its version"),
 )
@@ -89,8 +112,19 @@ def api_fields(group: str | None) -> dict[str, Any]:
     return fields
 
 
+def grade_labels(grades: np.ndarray | None, in_default: np.ndarray) -> np.ndarray:
+    """Return each row's grade as shown: "1".."10", DEFAULT_GRADE in default, None without grades (no such model)."""
+    shown = (
+        np.full(len(in_default), None, dtype=object)
+        if grades is None
+        else np.asarray(grades).astype(str).astype(object)
+    )
+    shown[np.asarray(in_default, dtype=bool)] = DEFAULT_GRADE
+    return shown
+
+
 def api_value(column: ScoreColumn, value):
-    """Return a stored score value as the API gives it: missing (None or NaN) as None, grades as int."""
+    """Return a stored score value as the API gives it: missing (None or NaN) as None, flags as bool."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     return column.python_type(value) if column.python_type in (int, bool) else value

@@ -24,7 +24,7 @@ from features.ledger import Ledger
 from features.pipeline import LedgerFacts
 from serving.limits import LimitPolicy
 from serving.score_row import SCORE_COLUMNS
-from serving.scoring import ScoringModels, score_in_chunks, snapshot
+from serving.scoring import ScoringModels, check_models_fit, score_in_chunks, snapshot
 
 SNAPSHOTS_KEPT = 4
 
@@ -49,6 +49,7 @@ class ScoringService:
     """Scores customers of one ledger with one pair of models; safe to call from several threads."""
 
     def __init__(self, ledger: Ledger, models: ScoringModels, policy: LimitPolicy):
+        check_models_fit(models, ledger)
         self.ledger, self.models, self.policy = ledger, models, policy
         self.span = ledger_span(ledger)  # the default as-of date is its last transaction
         self._dates: OrderedDict[dt.date, ScoredDate] = OrderedDict()

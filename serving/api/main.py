@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
@@ -12,7 +13,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serving.api.routes import health, model, scores
 from serving.api.settings import ApiSettings
-from serving.audit import AuditLog
+from serving.audit import AuditLog, AuditLogError
+
+# uvicorn's own server log: these lines go where its start-up lines go, with its format.
+log = logging.getLogger("uvicorn.error")
+# How the API's settings leave a model out, named when the other model can still be used.
+SETTINGS_SWITCHES = {"default_12m": "TRADECREDIT_MODEL_URI=none", "late_payment_90d": "TRADECREDIT_LATE_MODEL_URI=none"}
 
 
 def load_service(settings: ApiSettings):
@@ -25,7 +31,10 @@ def load_service(settings: ApiSettings):
 
     policy = load_policy(settings.limit_policy)
     connect(tracking_uri(settings.tracking_uri))
-    models = load_scoring_models(settings.model_uri, settings.late_model_uri)
+    models = load_scoring_models(settings.model_uri, settings.late_model_uri, SETTINGS_SWITCHES)
+    log.info("scoring with %s", ", ".join(f"{k} {v or 'none'}" for k, v in models.describe().items()))
+    for note in models.notes:
+        log.warning(note)
     ledger, _ = load_ledger(settings.ledger, reference_date=settings.reference_date or dt.date.today())
     service = ScoringService(ledger, models, policy)
     as_of = settings.default_as_of or service.span.last_transaction
@@ -47,17 +56,26 @@ def create_app(
     async def lifespan(app: FastAPI):
         app.state.settings = settings or ApiSettings()
         app.state.clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        app.state.audit = AuditLog(app.state.settings.audit_log)
         app.state.service, app.state.load_error, app.state.model_version = None, None, None
+        try:
+            app.state.audit = AuditLog(app.state.settings.audit_log)
+        except AuditLogError as exc:  # nothing is served unaudited: /ready says why
+            app.state.load_error = str(exc)
+            log.error(app.state.load_error)
+            yield
+            return
+        log.info("audit log: %s", app.state.audit.path)
 
         def load():
             try:
                 service = load_service(app.state.settings)
-            except Exception as exc:  # reported by /ready; the process stays up to say why
+            except Exception as exc:  # reported by /ready and logged in one line; the process stays up to say why
                 app.state.load_error = f"{type(exc).__name__}: {exc}"
+                log.error("models not loaded: %s", app.state.load_error)
                 return
-            app.state.model_version = "/".join([service.models.default.name, service.models.default.version])
+            app.state.model_version = service.models.primary.stamp
             app.state.service = service
+            log.info("ready: %s", app.state.model_version)
 
         if load_in_background:
             threading.Thread(target=load, name="load-models", daemon=True).start()

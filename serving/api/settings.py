@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from model.registry import DEFAULT_MODEL_URI, LATE_MODEL_URI
@@ -17,14 +17,33 @@ class ApiSettings(BaseSettings):
 
     ledger: str = Field(description="ledger source: CSV/Parquet folder, DuckDB file or postgresql:// URL")
     api_keys: Annotated[tuple[str, ...], NoDecode] = Field(description="accepted keys, comma-separated; never empty")
-    model_uri: str = DEFAULT_MODEL_URI
+    # "none" leaves a model out: a ledger without credit events scores with the late-payment model alone.
+    model_uri: str | None = DEFAULT_MODEL_URI
     late_model_uri: str | None = LATE_MODEL_URI
     tracking_uri: str | None = None
     limit_policy: Path | None = None
-    audit_log: Path = Path("audit/scores.jsonl")
+    audit_log: Path = Field(Path("audit/scores.jsonl"), description="made absolute once, from the start-up directory")
     default_as_of: dt.date | None = None  # GET without ?as_of=: this date, else the ledger's last date
     reference_date: dt.date | None = None  # bounds dates in the ledger (validation); default: today
     max_customers_per_request: int = 1000
+
+    @field_validator("model_uri", "late_model_uri")
+    @classmethod
+    def _none_leaves_out(cls, value):
+        return None if value is None or value.strip().lower() in ("", "none") else value.strip()
+
+    @field_validator("audit_log")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _one_model_at_least(self):
+        if self.model_uri is None and self.late_model_uri is None:
+            raise ValueError(
+                "TRADECREDIT_MODEL_URI and TRADECREDIT_LATE_MODEL_URI are both none: no model to score with"
+            )
+        return self
 
     @field_validator("api_keys", mode="before")
     @classmethod

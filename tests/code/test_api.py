@@ -37,13 +37,14 @@ def api(registry, sample_ledger_dir, tmp_path_factory):
         "MLFLOW_TRACKING_URI": registry[0],
         "TRADECREDIT_API_KEYS": KEY,
         "TRADECREDIT_LEDGER": str(sample_ledger_dir),
-        "TRADECREDIT_AUDIT_LOG": str(folder / "audit.jsonl"),
+        "TRADECREDIT_AUDIT_LOG": "audit/scores.jsonl",  # relative to where the server starts: made absolute once
         "TRADECREDIT_REFERENCE_DATE": "2027-06-01",
     }
     log = (folder / "server.log").open("w")
     process = subprocess.Popen(
         [str(Path(sys.executable).with_name("tradecredit")), "serve", "--port", str(port)],
         env=env,
+        cwd=folder,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -140,7 +141,7 @@ def test_api_equals_batch_and_is_audited(api, registry, sample_ledger):
         ]
     single = requests.get(f"{base}/v1/customers/{ids[0]}/score", params={"as_of": AS_OF}, headers=headers()).json()
     assert single["scores"][0] == body["scores"][0]
-    audit = [json.loads(line) for line in (folder / "audit.jsonl").read_text().splitlines()]
+    audit = [json.loads(line) for line in (folder / "audit" / "scores.jsonl").read_text().splitlines()]
     assert {a["customer_id"] for a in audit if a["request_id"] == "req-1"} == set(ids)
     assert all(a["model"] == "tradecredit-default/1" for a in audit)
 
@@ -151,3 +152,71 @@ def test_model_endpoint_lists_both_models(api):
     assert [m["name"] for m in body["models"]] == ["tradecredit-default", "tradecredit-late-payment"]
     assert "avg_days_late_365d" in body["models"][0]["features"]
     assert requests.get(f"{base}/openapi.json").json()["paths"]["/v1/scores"]["post"]
+
+
+def test_startup_names_the_models_and_the_absolute_audit_log(api):
+    _, folder, _ = api
+    log = (folder / "server.log").read_text()
+    assert f"audit log: {(folder / 'audit' / 'scores.jsonl').resolve()}" in log
+    assert "scoring with default_model tradecredit-default/1, late_payment_model tradecredit-late-payment/1" in log
+
+
+def test_customers_in_default_are_served_as_grade_d(api, registry, sample_ledger):
+    base, _, _ = api
+    features = snapshot(sample_ledger, pd.Timestamp(AS_OF).date(), load_scoring_models().label_config)
+    gone = features.loc[features["in_default_at_as_of"], "customer_id"].head(5).tolist()
+    assert gone
+    body = requests.post(f"{base}/v1/scores", json={"customer_ids": gone, "as_of": AS_OF}, headers=headers()).json()
+    assert {s["risk_grade"] for s in body["scores"]} == {"D"} and {s["pd_12m"] for s in body["scores"]} == {1.0}
+    assert {s["credit_limit"]["recommended"] for s in body["scores"]} == {0.0}
+    schema = requests.get(f"{base}/openapi.json").json()["components"]["schemas"]["CustomerScore"]["properties"]
+    assert {"type": "string"} in schema["risk_grade"]["anyOf"]
+
+
+def test_a_late_payment_model_alone_is_ready_and_serves_without_pd(registry, sample_ledger_dir, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from serving.api.main import create_app
+    from serving.api.settings import ApiSettings
+
+    settings = ApiSettings(
+        ledger=str(sample_ledger_dir),
+        api_keys=KEY,
+        model_uri="none",
+        tracking_uri=registry[0],
+        audit_log=tmp_path / "audit.jsonl",
+        reference_date="2027-06-01",
+    )
+    with TestClient(create_app(settings, load_in_background=False)) as client:
+        ready = client.get("/ready")
+        assert ready.status_code == 200 and ready.json()["model_version"] == "tradecredit-late-payment/1"
+        models = client.get("/v1/model", headers=headers()).json()
+        assert [m["target"] for m in models["models"]] == ["late_payment_90d"]
+        customer = next(iter(client.app.state.service.scored(pd.Timestamp(AS_OF).date()).position))
+        first = client.get(f"/v1/customers/{customer}/score", params={"as_of": AS_OF}, headers=headers())
+        score = first.json()["scores"][0]
+    assert first.headers["X-Model-Version"] == "tradecredit-late-payment/1"
+    assert score["pd_12m"] is None and score["model_name"] is None and score["reasons"]
+    assert score["late_payment_grade"] in {str(g) for g in range(1, 11)} or score["risk_grade"] == "D"
+    audited = json.loads((tmp_path / "audit.jsonl").read_text().splitlines()[0])
+    assert audited["model"] is None and audited["late_payment_model"] == "tradecredit-late-payment/1"
+
+
+def test_serve_refuses_an_audit_log_it_cannot_write_in_one_line(sample_ledger_dir, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from tradecredit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "taken").write_text("a file where the log's folder should be")
+    env = {"TRADECREDIT_API_KEYS": KEY, "TRADECREDIT_AUDIT_LOG": "taken/scores.jsonl"}
+    result = CliRunner(env=env).invoke(main, ["serve", "--ledger", str(sample_ledger_dir)])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith(f"Error: audit log {tmp_path.resolve() / 'taken' / 'scores.jsonl'}: cannot be written (")
+    both_none = CliRunner(env={**env, "TRADECREDIT_MODEL_URI": "none", "TRADECREDIT_LATE_MODEL_URI": "none"})
+    result = both_none.invoke(main, ["serve", "--ledger", str(sample_ledger_dir)])
+    assert result.output.strip().splitlines() == [
+        "Error: settings: TRADECREDIT_MODEL_URI and TRADECREDIT_LATE_MODEL_URI are both none: no model to score with"
+    ]

@@ -52,7 +52,7 @@ reference_date_option = click.option(
 
 
 def read_ledger_or_exit(source: str, quarantine_dir: Path | None, reference_date: dt.date | None):
-    """Return (ledger, report), or print the problems and exit with status 2. Each step is told on stderr."""
+    """Return (ledger, report), or print the problems and exit with status 1. Each step is told on stderr."""
     try:
         return load_ledger(
             source,

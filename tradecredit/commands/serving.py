@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 from pathlib import Path
 
 import click
@@ -27,13 +28,22 @@ def _terminate_cleanly() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+# More than this share of the source's customers without a score and `score` exits SKIPPED_EXIT_CODE.
+DEFAULT_MAX_SKIPPED_SHARE = 0.05
+SKIPPED_EXIT_CODE = 3
+
+
 @click.command()
 @ledger_option
 @click.option(
     "--as-of", "as_of", required=True, callback=parse_date, metavar="DATE", help="Score as known on this date."
 )
 @click.option(
-    "--model", "model_uri", default=DEFAULT_MODEL_URI, show_default=True, help="Default model (registry URI)."
+    "--model",
+    "model_uri",
+    default=DEFAULT_MODEL_URI,
+    show_default=True,
+    help="Default model (registry URI); 'none' to score without one (a ledger with no credit events).",
 )
 @click.option(
     "--late-model",
@@ -48,6 +58,14 @@ def _terminate_cleanly() -> None:
 )
 @click.option("--chunk-size", default=10_000, show_default=True, type=click.IntRange(min=1))
 @click.option("--show", default=0, type=click.IntRange(min=0), help="Print the N riskiest customers with reasons.")
+@click.option(
+    "--max-skipped-share",
+    default=DEFAULT_MAX_SKIPPED_SHARE,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    metavar="SHARE",
+    help=f"Exit with status {SKIPPED_EXIT_CODE} when more than this share of customers is skipped.",
+)
 @click.option("--tracking-uri", help="MLflow tracking URI. Default: $MLFLOW_TRACKING_URI, else ./mlflow.db.")
 @quarantine_option
 @reference_date_option
@@ -60,6 +78,7 @@ def score(
     limit_policy,
     chunk_size,
     show,
+    max_skipped_share,
     tracking_uri,
     quarantine_dir,
     reference_date,
@@ -67,6 +86,9 @@ def score(
     """Score the whole portfolio: PD, grade, reasons, late-payment probability and limit advice.
 
     Writes OUT atomically (an interrupted run leaves no file) and OUT.manifest.json beside it.
+    Exit status: 0 every customer scored (or no more skipped than --max-skipped-share), 1 an error
+    (nothing written), 2 a wrong command line, 3 scored but more customers skipped than
+    --max-skipped-share (no invoice on or before the as-of date, or quarantined).
     """
     from tqdm import tqdm
 
@@ -80,25 +102,32 @@ def score(
     try:
         policy = load_policy(limit_policy)
         connect(resolve_uri(tracking_uri))
-        models = load_scoring_models(model_uri, None if late_uri.lower() == "none" else late_uri)
+        models = load_scoring_models(model_uri, late_uri)
     except (PolicyError, TrackingError) as exc:
         raise click.ClickException(str(exc)) from None
     ledger, report = read_ledger_or_exit(ledger_source, quarantine_dir, reference_date)
     check_as_of_or_exit(ledger, [as_of])
-    described = ", ".join(f"{k} {v}" for k, v in models.describe().items())
+    described = ", ".join(f"{k} {v or 'none'}" for k, v in models.describe().items())
     say(f"scoring {ledger_source} as of {as_of} with {described}")
-    result = run_batch(
-        ledger,
-        as_of,
-        models,
-        policy,
-        out,
-        quarantined=report.rows_quarantined,
-        chunk_size=chunk_size,
-        # A bar only where someone watches: in a log (stderr not a terminal) the step lines stand alone.
-        progress=lambda **kw: tqdm(**kw, file=click.get_text_stream("stderr"), disable=None),  # type: ignore[operator]  # tqdm has no type hints
-        steps=say,
-    )
+    for note in models.notes:
+        say(f"note: {note}")
+    try:
+        result = run_batch(
+            ledger,
+            as_of,
+            models,
+            policy,
+            out,
+            quarantined=report.rows_quarantined,
+            chunk_size=chunk_size,
+            # A bar only where someone watches: in a log (stderr not a terminal) the step lines stand alone.
+            progress=lambda **kw: tqdm(**kw, file=sys.stderr, disable=None),
+            steps=say,
+        )
+    except TrackingError as exc:  # a model that needs columns this ledger cannot give
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"{out}: cannot be written ({exc.strerror or exc})") from None
     skipped = ", ".join(f"{n:,} {why}" for why, n in result.skipped.items() if n)
     click.echo(
         f"{result.scored:,} customers scored into {result.out} (manifest {result.manifest})"
@@ -106,25 +135,55 @@ def score(
     )
     if show:
         _print_riskiest(result.out, show)
+    if result.skipped_share > max_skipped_share:
+        say(
+            f"{result.skipped_share:.1%} of {result.rows_in:,} customers skipped, more than --max-skipped-share "
+            f"{max_skipped_share:.1%}: exit status {SKIPPED_EXIT_CODE} (the scores are written; see the manifest)"
+        )
+        click.get_current_context().exit(SKIPPED_EXIT_CODE)
+
+
+# Customers in default listed by name under the riskiest live ones; the rest are counted.
+IN_DEFAULT_LISTED = 5
 
 
 def _print_riskiest(path: Path, n: int) -> None:
+    """Print the `n` riskiest live customers (by PD, else by late-payment probability), then those in default."""
     import pandas as pd
 
     scores = pd.read_parquet(path)
-    riskiest = scores[~scores["in_default_at_as_of"]].nlargest(n, "pd_12m")
-    click.echo(f"\nThe {len(riskiest)} riskiest customers not yet in default:")
+    live, gone = scores[~scores["in_default_at_as_of"]], scores[scores["in_default_at_as_of"]]
+    by_pd = live["pd_12m"].notna().any()
+    riskiest = live.nlargest(n, "pd_12m" if by_pd else "late_payment_prob_90d")
+    if by_pd:
+        click.echo(f"\nThe {len(riskiest)} riskiest customers not yet in default:")
+    else:
+        click.echo(f"\nThe {len(riskiest)} customers most likely to pay late (no default model: no PD):")
     for row in riskiest.itertuples():
-        late = "" if pd.isna(row.late_payment_prob_90d) else f", late payment {row.late_payment_prob_90d:.0%}"
-        limit = "no limit" if pd.isna(row.current_credit_limit) else f"{row.current_credit_limit:,.0f}"
+        risk = [f"PD {row.pd_12m:.1%}, grade {row.risk_grade}"] if by_pd else []
+        if not pd.isna(row.late_payment_prob_90d):
+            risk.append(f"late payment {row.late_payment_prob_90d:.0%} (late-payment grade {row.late_payment_grade})")
+        terms = f" ({row.terms_advice})" if isinstance(row.terms_advice, str) else ""
         click.echo(
-            f"{row.customer_id}: PD {row.pd_12m:.1%}, grade {row.risk_grade}{late}; "
-            f"limit {limit} -> {row.recommended_credit_limit:,.0f}"
+            f"{row.customer_id}: {', '.join(risk)}; limit {_limit(row)} -> {row.recommended_credit_limit:,.0f}{terms}"
         )
         for i in range(1, 4):
             text = getattr(row, f"reason_{i}_text_en")
             if isinstance(text, str):
                 click.echo(f"    - {text}")
+    if len(gone):
+        largest = gone.sort_values(["current_credit_limit", "customer_id"], ascending=[False, True], na_position="last")
+        shown = largest.head(IN_DEFAULT_LISTED)
+        which = f"; the {len(shown)} largest limits withdrawn" if len(gone) > len(shown) else ""
+        click.echo(f"\nIn default at the as-of date: {len(gone):,} customers, grade D, PD 100%, limit 0{which}:")
+        for row in shown.itertuples():
+            click.echo(f"{row.customer_id}: limit {_limit(row)} -> {row.recommended_credit_limit:,.0f}")
+
+
+def _limit(row) -> str:
+    import pandas as pd
+
+    return "no limit" if pd.isna(row.current_credit_limit) else f"{row.current_credit_limit:,.0f}"
 
 
 @click.command()
@@ -143,13 +202,21 @@ def serve(ledger_source, host, port, tracking_uri) -> None:
 
     from serving.api.main import create_app
     from serving.api.settings import ApiSettings
+    from serving.audit import AuditLog, AuditLogError
 
     overrides = {k: v for k, v in {"ledger": ledger_source, "tracking_uri": tracking_uri}.items() if v}
     try:
         settings = ApiSettings(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(
+            ": ".join(part for part in (".".join(map(str, e["loc"])), e["msg"].removeprefix("Value error, ")) if part)
+            for e in exc.errors()
+        )
         raise click.ClickException(f"settings: {problems}") from None
+    try:
+        AuditLog(settings.audit_log)  # refuse to start rather than serve scores it cannot audit
+    except AuditLogError as exc:
+        raise click.ClickException(str(exc)) from None
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 

@@ -13,10 +13,10 @@ router = APIRouter(prefix="/v1", tags=["model"], dependencies=[Depends(require_a
 
 @router.get("/model", response_model=ModelsResponse)
 def get_model(service: ScoringService = Depends(get_service)) -> ModelsResponse:
-    """Names, versions, run ids and features of the models behind every score."""
+    """Names, versions, run ids and features of the models behind every score (only those loaded)."""
     loaded = [m for m in (service.models.default, service.models.late) if m is not None]
     return ModelsResponse(
-        model_version=f"{service.models.default.name}/{service.models.default.version}",
+        model_version=service.models.primary.stamp,
         models=[
             ModelDescription(
                 name=m.name,

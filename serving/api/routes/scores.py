@@ -18,6 +18,7 @@ from serving.api.schemas import (
     ScoreResponse,
 )
 from serving.api.settings import ApiSettings
+from serving.audit import AuditLogError
 from serving.score_row import SCORE_ROW, api_value
 from serving.service import ScoringService
 
@@ -49,7 +50,10 @@ def _score(
     except AsOfOutOfRange as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     if scores:
-        request.app.state.audit.record(request_id, scores, request.app.state.clock().isoformat())
+        try:
+            request.app.state.audit.record(request_id, scores, request.app.state.clock().isoformat())
+        except AuditLogError as exc:  # a score that is not audited is not served
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
     return ScoreResponse(
         request_id=request_id,
         model_version=request.app.state.model_version,
