@@ -63,7 +63,7 @@ class CalibrationSettings(_Strict):
     # "Calibration"). "validation": both from the validation customers. A customer split, or isotonic,
     # calibrates on validation only.
     window: Literal["recent", "validation"] = "recent"
-    recent_periods: int = Field(3, gt=0, description="latest matured as-of dates that set the level")
+    recent_periods: int = Field(2, gt=0, description="latest matured as-of dates that set the level")
 
 
 class PromotionSettings(_Strict):
@@ -114,6 +114,9 @@ class TrainingConfig(_Strict):
     exclude_features: tuple[str, ...] = OWN_DECISIONS
     reason_exclude: tuple[str, ...] = REASON_EXCLUDE
     feature_labels: dict[str, FeatureLabel] = Field(default_factory=dict, validate_default=True)  # over EXTRA_LABELS
+    # What is packaged and registered: the booster, or the scorecard challenger (its bins' points as one
+    # tree per feature) when it beats the booster out of time (docs/models.md, "The scorecard as the model").
+    packaged_model: Literal["lightgbm", "scorecard"] = "lightgbm"
     tune_trials: int = Field(0, ge=0, description="Optuna trials before the final fit; 0 keeps the settings as given")
     monthly_from: dt.date | None = None
     monthly_to: dt.date | None = None

@@ -37,6 +37,7 @@ from training.evaluate import (
 )
 from training.fit import fit_booster, lightgbm_params
 from training.reason_bundle import reason_bundle
+from training.scorecard_booster import scorecard_booster
 from training.tune import tune_lightgbm
 
 BASELINE_FEATURES = ("avg_days_late_90d", "avg_days_late_365d")
@@ -57,6 +58,7 @@ class FitResult:
     trials: list[dict] = field(default_factory=list)  # Optuna trials, when tuned
     notes: list[str] = field(default_factory=list)  # the limits the data shows (model card)
     calibration_window: str = ""  # which rows calibrated the probabilities, in words
+    scorecard: BinnedLogisticScorecard | None = None  # the fitted scorecard, challenger or packaged model
 
 
 def embargo_days(config: TrainingConfig) -> int:
@@ -104,28 +106,21 @@ def fit_models(table: pd.DataFrame, config: TrainingConfig, progress: Callable[[
         config = config.model_copy(update={"lightgbm": settings})
     say("fitting LightGBM with early stopping on the validation set")
     booster = fit_booster(x_train, y_train, x_valid, y_valid, spec, settings, config.seed)
-    say(f"calibrating: {_calibration_window(split)}")
-    calibrator = ScoreCalibrator(config.calibration.method).fit(
-        np.asarray(booster.predict(x_valid, raw_score=True)), y_valid
-    )
-    if split.calibration is not None:
-        recent = split.calibration
-        calibrator = calibrator.recalibrated_in_the_large(
-            np.asarray(booster.predict(spec.frame(recent), raw_score=True)), recent[label].to_numpy()
-        )
-    bundle = make_bundle(config, spec, split, calibrator)
-    packaged = PackagedModel(booster, bundle)
-    test_pd = packaged.probability(split.test)
-    train_pd = packaged.probability(split.train)
-    bundle["score_reference"] = score_reference(test_pd)
-
     say("fitting the scorecard challenger (binned logistic regression)")
     scorecard = BinnedLogisticScorecard(categorical=tuple(spec.categorical)).fit(x_train, y_train)
-    scores = {
-        "lightgbm": test_pd,
-        "scorecard": scorecard.predict_proba(x_test)[:, 1],
-        "baseline": baseline_score(split.test),
-    }
+    say(f"calibrating: {_calibration_window(split)}")
+    lightgbm = _packaged(booster, config, spec, split, x_valid, y_valid)
+    scores = {"lightgbm": lightgbm.probability(split.test), "scorecard": scorecard.predict_proba(x_test)[:, 1]}
+    packaged = lightgbm
+    if config.packaged_model == "scorecard":
+        say("packaging the scorecard as the model (one tree per feature, its bins' points as leaves)")
+        # The calibrated scorecard is the model; LightGBM becomes the challenger it is judged against.
+        packaged = _packaged(scorecard_booster(scorecard, spec, x_train), config, spec, split, x_valid, y_valid)
+    test_pd = packaged.probability(split.test)
+    train_pd = packaged.probability(split.train)
+    packaged.bundle["score_reference"] = score_reference(test_pd)
+    # Keyed by what each is; the packaged model's metrics are test_*, the others' test_<name>_*.
+    scores = {**scores, config.packaged_model: test_pd, "baseline": baseline_score(split.test)}
 
     say("evaluating on the out-of-time test set")
     metrics: dict[str, float] = {}
@@ -134,10 +129,10 @@ def fit_models(table: pd.DataFrame, config: TrainingConfig, progress: Callable[[
             # The baseline is days late, not a probability: it ranks, but has no Brier score or log loss.
             if name == "baseline" and key in PROBABILITY_METRICS:
                 continue
-            metrics[f"test_{name}_{key}" if name != "lightgbm" else f"test_{key}"] = value
+            metrics[f"test_{name}_{key}" if name != config.packaged_model else f"test_{key}"] = value
     metrics["test_ece"] = expected_calibration_error(y_test, test_pd)
     metrics["psi_train_test"] = psi(train_pd, test_pd)
-    metrics["best_iteration"] = float(booster.current_iteration())
+    metrics["best_iteration"] = float(booster.current_iteration())  # LightGBM's, whichever is packaged
     for key, value in score_metrics(y_valid, packaged.probability(split.valid)).items():
         metrics[f"valid_{key}"] = value
     grades = packaged.predict(split.test, explain=False)["risk_grade"].to_numpy()
@@ -162,7 +157,23 @@ def fit_models(table: pd.DataFrame, config: TrainingConfig, progress: Callable[[
         trials,
         data_notes(table, label, spec, split),
         _calibration_window(split),
+        scorecard,
     )
+
+
+def _packaged(
+    booster, config: TrainingConfig, spec: FeatureSpec, split: Split, x_valid: pd.DataFrame, y_valid: np.ndarray
+) -> PackagedModel:
+    """Return `booster` calibrated (shape on the validation customers, level on the recent window) and packaged."""
+    calibrator = ScoreCalibrator(config.calibration.method).fit(
+        np.asarray(booster.predict(x_valid, raw_score=True)), y_valid
+    )
+    if split.calibration is not None:
+        recent = split.calibration
+        calibrator = calibrator.recalibrated_in_the_large(
+            np.asarray(booster.predict(spec.frame(recent), raw_score=True)), recent[config.target].to_numpy()
+        )
+    return PackagedModel(booster, make_bundle(config, spec, split, calibrator))
 
 
 def _calibration_window(split: Split) -> str:
@@ -187,6 +198,7 @@ def make_bundle(config: TrainingConfig, spec: FeatureSpec, split: Split, calibra
         "feature_spec": spec.to_dict(),
         "calibrator": calibrator.to_dict(),
         "grade_bounds": list(SCALES[config.target]),
+        "model_kind": config.packaged_model,  # "lightgbm", or "scorecard": its trees are the scorecard's bins
         # medians, units, reason_texts, missing_texts, reason_exclude: what the reasons read at scoring
         **reason_bundle(config, spec, split.train),
         "labels": config.labels.model_dump(),

@@ -72,8 +72,17 @@ def model_card(fit) -> str:
         "",
         "| model | AUC | Gini | KS | PR-AUC | Brier | log loss |",
         "|---|---|---|---|---|---|---|",
-        _metric_row(metrics, "test_", "LightGBM (calibrated)"),
-        _metric_row(metrics, "test_scorecard_", "scorecard challenger"),
+        *(
+            [
+                _metric_row(metrics, "test_", "scorecard (calibrated, the packaged model)"),
+                _metric_row(metrics, "test_lightgbm_", "LightGBM challenger (calibrated)"),
+            ]
+            if fit.config.packaged_model == "scorecard"
+            else [
+                _metric_row(metrics, "test_", "LightGBM (calibrated)"),
+                _metric_row(metrics, "test_scorecard_", "scorecard challenger"),
+            ]
+        ),
         _metric_row(metrics, "test_baseline_", "baseline: recent avg days late"),
         "",
         f"Expected calibration error {metrics['test_ece']:.4f}; PSI train vs test {metrics['psi_train_test']:.4f}.",

@@ -18,12 +18,13 @@ import pandas as pd
 from sklearn.metrics import roc_curve
 
 from model import registry
+from model.calibration import ScoreCalibrator
 from training import tracking
 from training.config import TrainingConfig
 from training.dataset import feature_spec
 from training.fit_all import FitResult, fit_models
 from training.lineage import Lineage, check_feature_set, lineage_tags
-from training.model_card import model_card
+from training.model_card import markdown_table, model_card
 from training.plots import (
     plot_calibration,
     plot_gains,
@@ -31,6 +32,7 @@ from training.plots import (
     plot_roc,
     plot_shap_summary,
 )
+from training.scorecard_booster import points_table, sql_expression
 
 REQUIREMENTS = ("lightgbm", "pandas", "numpy", "numba", "scikit-learn", "mlflow", "pyarrow", "duckdb")
 
@@ -78,13 +80,17 @@ def train_and_register(
     check_feature_set(config.model_name, feature_spec(table, tuple(config.exclude_features)), lineage, new_feature_set)
     experiment = tracking.experiment_id(config.experiment_name, uri)
     fit = fit_models(table, config, progress)
-    m = fit.metrics
-    scorecard_better = m["test_scorecard_auc"] > m["test_auc"] + config.promotion.max_auc_drop
-    if scorecard_better:
+    scorecard_auc, lightgbm_auc = scorecard_and_lightgbm_auc(fit)
+    scorecard_better = scorecard_auc > lightgbm_auc + config.promotion.max_auc_drop
+    if config.packaged_model == "scorecard":
         say(
-            f"the scorecard challenger beats LightGBM out of time: AUC {m['test_scorecard_auc']:.4f} against "
-            f"{m['test_auc']:.4f} (more than the promotion tolerance {config.promotion.max_auc_drop}); "
-            "LightGBM is registered"
+            f"the scorecard is registered as the model: AUC {scorecard_auc:.4f} out of time, LightGBM {lightgbm_auc:.4f}"
+        )
+    elif scorecard_better:
+        say(
+            f"the scorecard challenger beats LightGBM out of time: AUC {scorecard_auc:.4f} against "
+            f"{lightgbm_auc:.4f} (more than the promotion tolerance {config.promotion.max_auc_drop}); "
+            "LightGBM is registered: train with --register scorecard to register the scorecard"
         )
     run_name = f"{lineage.ledger_name}-{config.target}-to-{fit.split.description.get('test_to', '')}"
     with mlflow.start_run(experiment_id=experiment, run_name=run_name) as run:
@@ -94,7 +100,14 @@ def train_and_register(
         mlflow.log_metrics({k: float(v) for k, v in fit.metrics.items()})
         digest = table_digest(table)
         tags = lineage_tags(lineage, fit.spec, fit.split.description, config.labels.model_dump(), digest)
-        mlflow.set_tags({"target": config.target, "scorecard_better": str(scorecard_better), **tags})
+        mlflow.set_tags(
+            {
+                "target": config.target,
+                "model_kind": config.packaged_model,
+                "scorecard_better": str(scorecard_better),
+                **tags,
+            }
+        )
         tracking.log_dataset(fit.split.train, "train", source, digest, "training")
         tracking.log_dataset(fit.split.test, "test", source, digest, "testing")
         with tempfile.TemporaryDirectory(prefix="tradecredit-run-") as tmp:
@@ -102,10 +115,35 @@ def train_and_register(
         example = fit.split.test.head(5)[["customer_id", "as_of_date", *fit.spec.names]].copy()
         example["as_of_date"] = example["as_of_date"].astype(str)
         info = tracking.log_packaged_model(fit.packaged, _as_float(example, fit), pip_requirements())
-        model = tracking.register(info.model_uri, config.model_name, run.info.run_id, {"target": config.target, **tags})
+        version_tags = {"target": config.target, "model_kind": config.packaged_model, **tags}
+        model = tracking.register(info.model_uri, config.model_name, run.info.run_id, version_tags)
         mlflow.set_tag("registered_version", model.version)
     say(f"registered {model.name} version {model.version}")
     return TrainingOutcome(fit, run.info.run_id, model)
+
+
+def scorecard_and_lightgbm_auc(fit: FitResult) -> tuple[float, float]:
+    """Return the out-of-time AUC of the scorecard and of LightGBM, whichever of them is packaged."""
+    m = fit.metrics
+    if fit.config.packaged_model == "scorecard":
+        return m["test_auc"], m["test_lightgbm_auc"]
+    return m["test_scorecard_auc"], m["test_auc"]
+
+
+def _log_scorecard(fit: FitResult, folder: Path) -> None:
+    """Log the packaged scorecard as a credit committee reads it: its points (CSV, Markdown) and one SQL expression."""
+    import mlflow
+
+    if fit.scorecard is None:
+        raise ValueError("the fit holds no scorecard to log")
+    points = points_table(fit.scorecard, fit.spec)
+    points.to_csv(folder / "points.csv", index=False)
+    shown = points.assign(weight=points["weight"].map("{:.4f}".format), points=points["points"].map("{:.1f}".format))
+    (folder / "points.md").write_text(markdown_table(shown) + "\n")
+    calibrator = ScoreCalibrator.from_dict(fit.packaged.bundle["calibrator"])
+    (folder / "scoring.sql").write_text(sql_expression(fit.scorecard, fit.spec, calibrator) + "\n")
+    for name in ("points.csv", "points.md", "scoring.sql"):
+        mlflow.log_artifact(str(folder / name), artifact_path="scorecard")
 
 
 def _as_float(example: pd.DataFrame, fit: FitResult) -> pd.DataFrame:
@@ -144,7 +182,7 @@ def _log_artifacts(fit: FitResult, folder: Path) -> None:
         ),
         plot_calibration(
             y_test,
-            fit.test_scores["lightgbm"],
+            fit.test_scores[fit.config.packaged_model],
             folder / "calibration.png",
             title=f"{fit.config.target}: calibration on the out-of-time test set",
         ),
@@ -161,5 +199,7 @@ def _log_artifacts(fit: FitResult, folder: Path) -> None:
     for name, frame in fit.tables.items():
         frame.to_csv(folder / f"{name}.csv", index=False)
         mlflow.log_artifact(str(folder / f"{name}.csv"), artifact_path="evaluation")
+    if fit.config.packaged_model == "scorecard":
+        _log_scorecard(fit, folder)
     (folder / "model_card.md").write_text(model_card(fit))
     mlflow.log_artifact(str(folder / "model_card.md"))

@@ -21,7 +21,7 @@ TARGET_CHOICE = click.Choice(["default_12m", "late_payment_90d"])
 
 def training_table(ledger_source, features_file, label, monthly, config, quarantine_dir, reference_date):
     """Return (feature table as pandas, its lineage) from a ledger or a prepared file."""
-    from training.lineage import Lineage
+    from training.lineage import Lineage, located
     from training.tables import table_from_file, table_from_ledger
 
     if bool(ledger_source) == bool(features_file):
@@ -35,7 +35,7 @@ def training_table(ledger_source, features_file, label, monthly, config, quarant
     if dates:
         check_as_of_or_exit(ledger, dates)
     table = table_from_ledger(ledger, config, dates, progress=say)
-    return table, Lineage("ledger", report.source, report.source, ledger.digest())
+    return table, Lineage("ledger", located(report.source), located(report.source), ledger.digest())
 
 
 @click.command()
@@ -73,6 +73,11 @@ def training_table(ledger_source, features_file, label, monthly, config, quarant
     help="Register as <PORTFOLIO>-default / <PORTFOLIO>-late-payment, apart from other ledgers' models.",
 )
 @click.option("--new-feature-set", is_flag=True, help="Register as challenger even if the champion has other features.")
+@click.option(
+    "--register",
+    type=click.Choice(["lightgbm", "scorecard"]),
+    help="What to package and register. Default: from --config, else lightgbm.",
+)
 @click.option("--tracking-uri", help="MLflow tracking URI. Default: $MLFLOW_TRACKING_URI, else ./mlflow.db.")
 @quarantine_option
 @reference_date_option
@@ -89,6 +94,7 @@ def train(
     tune_trials,
     portfolio,
     new_feature_set,
+    register,
     tracking_uri,
     quarantine_dir,
     reference_date,
@@ -108,7 +114,13 @@ def train(
         target = label
     try:
         config = load_config(
-            config_file, target=target, experiment=experiment, seed=seed, tune_trials=tune_trials, portfolio=portfolio
+            config_file,
+            target=target,
+            experiment=experiment,
+            seed=seed,
+            tune_trials=tune_trials,
+            portfolio=portfolio,
+            packaged_model=register,
         )
         if split_method:
             config = config.model_copy(update={"split": config.split.model_copy(update={"method": split_method})})
@@ -127,9 +139,10 @@ def train(
     except (ConfigError, DatasetError, ModelInputError, TrackingError) as exc:
         raise click.ClickException(str(exc)) from None
     m = outcome.fit.metrics
+    challenger = "lightgbm" if outcome.fit.config.packaged_model == "scorecard" else "scorecard"
     click.echo(
         f"{outcome.model.name} version {outcome.model.version} (run {outcome.run_id}): test AUC {m['test_auc']:.4f} "
-        f"(scorecard {m['test_scorecard_auc']:.4f}, baseline {m['test_baseline_auc']:.4f}), "
+        f"({challenger} {m[f'test_{challenger}_auc']:.4f}, baseline {m['test_baseline_auc']:.4f}), "
         f"Brier {m['test_brier']:.4f}, ECE {m['test_ece']:.4f}"
     )
 
