@@ -155,7 +155,7 @@ def check_models_fit(models: ScoringModels, ledger: Ledger) -> None:
     for loaded in (models.default, models.late):
         missing = [n for n in loaded.model.spec.names if n not in available] if loaded else []
         if loaded and missing:
-            lacking = f"the features of {ledger.source}"
+            lacking = f"the ledger {ledger.source}"
             raise TrackingError(missing_columns_message(loaded.name, loaded.version, missing, loaded.tags, lacking))
 
 

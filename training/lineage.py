@@ -40,6 +40,12 @@ class Lineage:
         return name or self.ledger_digest[:8] or Path(self.source).stem
 
 
+def located(source: str) -> str:
+    """Return a ledger source as lineage records it: a local path made absolute (a tag read later, from
+    another folder, still finds it), anything else (a postgresql:// URL) as given."""
+    return str(Path(source).resolve()) if "://" not in source and Path(source).exists() else source
+
+
 def stamp_ledger(table: pa.Table, source: str, digest: str) -> pa.Table:
     """Return `table` with the ledger's source and digest added to its schema metadata."""
     metadata = dict(table.schema.metadata or {})
@@ -52,7 +58,7 @@ def lineage_of_file(path: Path, schema: pa.Schema) -> Lineage:
     metadata = schema.metadata or {}
     return Lineage(
         "features file",
-        str(path),
+        located(str(path)),
         metadata.get(LEDGER_SOURCE_KEY, b"").decode(),
         metadata.get(LEDGER_DIGEST_KEY, b"").decode(),
     )

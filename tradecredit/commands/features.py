@@ -75,7 +75,7 @@ def features(
     from features.labels import labelled_features
     from features.pipeline import as_of_dates_words, build_features
     from training.config import ConfigError, load_config
-    from training.lineage import stamp_ledger
+    from training.lineage import located, stamp_ledger
 
     try:
         labels = load_config(config_file).labels
@@ -90,7 +90,7 @@ def features(
         table = labelled_features(ledger, dates, labels, progress=say)
     else:
         table = build_features(ledger, dates, progress=say)
-    write_parquet(stamp_ledger(table, report.source, ledger.digest()), out)
+    write_parquet(stamp_ledger(table, located(report.source), ledger.digest()), out)
     click.echo(
         f"{table.num_rows:,} rows ({as_of_dates_words(len(dates))}, {table.num_columns - 2} columns) written to {out} "
         f"in {time.perf_counter() - started:.1f} s"
