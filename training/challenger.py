@@ -10,10 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.linear_model import LogisticRegression
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
+
+from training.monotone_logistic import MonotoneBlock, fit_logistic
 
 
 def _is_categorical(column: pd.Series) -> bool:
@@ -77,22 +79,25 @@ class BinnedLogisticScorecard(ClassifierMixin, BaseEstimator):
     Every feature also gets a bin for missing values, and categoricals a bin for categories unseen in
     training ('other'). A bin empty in training keeps a zero weight under the L2 penalty, which is the
     plain average of that feature's bin weights (the unpenalised intercept absorbs any common shift),
-    so it scores as neutral. Deterministic: bins come from quantiles and sorted categories, lbfgs has
-    no randomness.
+    so it scores as neutral. `directions` ({numeric column: +1 riskier when higher, -1 safer}) holds
+    those features' bin weights monotone in value order (`training.monotone_logistic`), as the
+    booster's monotone constraints hold it. Deterministic: bins come from quantiles and sorted
+    categories, L-BFGS-B has no randomness.
 
     Parameters are stored untouched (scikit-learn contract); fitted state ends in `_`:
     `edges_` {numeric column: interior edges}, `categories_` {categorical column: categories},
-    `offsets_` (first one-hot column of each feature), `model_`, `feature_names_in_`,
-    `n_features_in_`, `classes_`, `n_iter_`. Scoring selects the training columns by name, so a
+    `offsets_` (first one-hot column of each feature), `coef_` (one weight per bin), `intercept_`,
+    `feature_names_in_`, `n_features_in_`, `classes_`, `n_iter_`. Scoring selects the training columns by name, so a
     DataFrame may carry extra columns (keys, labels); an array must have the training width.
     `sample_weight` reaches the regression only: bin edges are unweighted quantiles.
     """
 
-    def __init__(self, n_bins=10, C=0.1, max_iter=1000, categorical=()):
+    def __init__(self, n_bins=10, C=0.1, max_iter=1000, categorical=(), directions=None):
         self.n_bins = n_bins
         self.C = C
         self.max_iter = max_iter
         self.categorical = categorical
+        self.directions = directions
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -124,11 +129,22 @@ class BinnedLogisticScorecard(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = frame.shape[1]
         self._learn_bins(frame)
         design = self._design(frame)
-        model = LogisticRegression(C=self.C, max_iter=self.max_iter, solver="lbfgs")
-        self.model_ = model.fit(design, y, sample_weight=sample_weight)
-        self.classes_ = self.model_.classes_
-        self.n_iter_ = self.model_.n_iter_
+        self.classes_ = np.unique(y)
+        fitted = fit_logistic(
+            design, y == self.classes_[1], self.C, self._monotone_blocks(), sample_weight, self.max_iter
+        )
+        self.coef_, self.intercept_, self.n_iter_ = fitted.coef, fitted.intercept, fitted.n_iter
         return self
+
+    def _monotone_blocks(self) -> list[MonotoneBlock]:
+        """Return the value bins of each numeric feature with a direction, as columns held monotone."""
+        blocks = []
+        for j, name in enumerate(self.feature_names_in_):
+            direction = int((self.directions or {}).get(name, 0))
+            if name in self.edges_ and direction and len(self.edges_[name]):
+                # the value bins come first, the missing bin last and free
+                blocks.append(MonotoneBlock(int(self.offsets_[j]), int(self.offsets_[j + 1]) - 1, direction))
+        return blocks
 
     def _declared_categorical(self) -> tuple:
         """Return the declared categorical column names; a lone string is one name, not its letters."""
@@ -175,13 +191,13 @@ class BinnedLogisticScorecard(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X) -> np.ndarray:
         """Return the log-odds of classes_[1] per row, shape (n,)."""
-        design = self._design(self._frame_for_scoring(X))  # checks fitted before model_ is touched
-        return self.model_.decision_function(design)
+        design = self._design(self._frame_for_scoring(X))  # checks fitted before coef_ is touched
+        return design @ self.coef_ + self.intercept_
 
     def predict_proba(self, X) -> np.ndarray:
         """Return probabilities of shape (n, 2): columns in the order of classes_."""
-        design = self._design(self._frame_for_scoring(X))
-        return self.model_.predict_proba(design)
+        positive = expit(self.decision_function(X))
+        return np.column_stack([1.0 - positive, positive])
 
     def predict(self, X) -> np.ndarray:
         """Return classes_[1] where its probability exceeds one half, else classes_[0]."""

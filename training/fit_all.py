@@ -107,7 +107,9 @@ def fit_models(table: pd.DataFrame, config: TrainingConfig, progress: Callable[[
     say("fitting LightGBM with early stopping on the validation set")
     booster = fit_booster(x_train, y_train, x_valid, y_valid, spec, settings, config.seed)
     say("fitting the scorecard challenger (binned logistic regression)")
-    scorecard = BinnedLogisticScorecard(categorical=tuple(spec.categorical)).fit(x_train, y_train)
+    scorecard = BinnedLogisticScorecard(categorical=tuple(spec.categorical), directions=spec.directions).fit(
+        x_train, y_train
+    )
     say(f"calibrating: {_calibration_window(split)}")
     lightgbm = _packaged(booster, config, spec, split, x_valid, y_valid)
     scores = {"lightgbm": lightgbm.probability(split.test), "scorecard": scorecard.predict_proba(x_test)[:, 1]}

@@ -36,13 +36,13 @@ _LOWEST = -np.finfo(np.float64).max
 
 def scorecard_booster(scorecard: BinnedLogisticScorecard, spec: FeatureSpec, x_train: pd.DataFrame) -> lgb.Booster:
     """Return a booster whose raw score is the scorecard's log-odds on the model matrix of `spec`."""
-    weights = scorecard.model_.coef_[0]
+    weights = scorecard.coef_
     trees: list[str] = []
     for j, name in enumerate(spec.names):
         bins = _bins(scorecard, spec, name, x_train[name])
         counts = np.maximum(bins["counts"], 1)
         values = weights[scorecard.offsets_[j] : scorecard.offsets_[j + 1]]
-        values = values + (float(scorecard.model_.intercept_[0]) if j == 0 else 0.0)
+        values = values + (float(scorecard.intercept_) if j == 0 else 0.0)
         trees.append(
             _tree_text(len(trees), j, bins["thresholds"], bins["value_bins"], bins["missing_bin"], values, counts)
         )
@@ -77,7 +77,8 @@ def _bins(scorecard: BinnedLogisticScorecard, spec: FeatureSpec, name: str, trai
         known = scorecard.categories_[name]
         declared = pd.Series(pd.Categorical(list(spec.categorical[name]), categories=list(spec.categorical[name])))
         # Model-matrix code c (the c-th declared category) falls in the scorecard's bin of that category.
-        value_bins = list(category_codes(declared, known))
+        # A column that never held a category has no code but NaN: one leaf ("other") stands in for values.
+        value_bins = list(category_codes(declared, known)) or [len(known)]
         thresholds = [c + 0.5 for c in range(len(value_bins) - 1)]
         codes = category_codes(train, known)
         missing_bin, width = len(known) + 1, len(known) + 2
@@ -169,8 +170,8 @@ def points_table(scorecard: BinnedLogisticScorecard, spec: FeatureSpec) -> pd.Da
     """Return the scorecard as points: per feature and bin the condition, its log-odds weight and its
     points (more points, less risk), and first the base points every customer starts from."""
     factor, offset = points_factor()
-    weights = scorecard.model_.coef_[0]
-    rows = [{"feature": "(base)", "bin": "", "weight": float(scorecard.model_.intercept_[0])}]
+    weights = scorecard.coef_
+    rows = [{"feature": "(base)", "bin": "", "weight": float(scorecard.intercept_)}]
     for j, name in enumerate(spec.names):
         for k, condition in enumerate(_conditions(scorecard, name)):
             rows.append({"feature": name, "bin": condition, "weight": float(weights[scorecard.offsets_[j] + k])})
@@ -199,8 +200,8 @@ def sql_expression(scorecard: BinnedLogisticScorecard, spec: FeatureSpec, calibr
     """
     if calibrator.method != "platt":
         raise ValueError('the SQL expression needs Platt calibration ([calibration] method = "platt")')
-    weights = scorecard.model_.coef_[0]
-    terms = [f"{float(scorecard.model_.intercept_[0])!r}"]
+    weights = scorecard.coef_
+    terms = [f"{float(scorecard.intercept_)!r}"]
     for j, name in enumerate(spec.names):
         w = [
             float(weights[scorecard.offsets_[j] + k]) for k in range(scorecard.offsets_[j + 1] - scorecard.offsets_[j])

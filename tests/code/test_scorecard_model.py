@@ -14,8 +14,10 @@ from mlflow.artifacts import download_artifacts
 
 from features.labels import LabelConfig
 from model.calibration import ScoreCalibrator
+from model.spec import FeatureSpec
 from serving.limits import LimitPolicy
 from serving.scoring import load_scoring_models, score_features, snapshot
+from training.behaviour_checks import directional, failures
 from training.challenger import BinnedLogisticScorecard, numeric_codes
 from training.config import load_config
 from training.dataset import feature_spec, population
@@ -30,7 +32,8 @@ def fitted(feature_table):
     train, test = rows.sample(frac=0.7, random_state=3), rows.sample(n=3000, random_state=4)
     spec = feature_spec(feature_table, tuple(load_config(None).exclude_features))
     x_train = spec.frame(train)
-    scorecard = BinnedLogisticScorecard(categorical=tuple(spec.categorical)).fit(x_train, train["default_12m"])
+    scorecard = BinnedLogisticScorecard(categorical=tuple(spec.categorical), directions=spec.directions)
+    scorecard.fit(x_train, train["default_12m"])
     return spec, scorecard, scorecard_booster(scorecard, spec, x_train), test
 
 
@@ -49,6 +52,45 @@ def test_the_booster_scores_as_the_scorecard_and_explains_it_exactly(fitted):
     codes = numeric_codes(column, scorecard.edges_["max_days_past_due_open"])
     by_bin = pd.Series(contributions[:, j]).groupby(codes)
     assert (by_bin.max() - by_bin.min()).max() < 1e-12 and by_bin.first().nunique() == by_bin.ngroups > 1
+
+
+def test_odd_columns_convert_exactly_and_directed_bins_stay_monotone():
+    # a directed number, a category column that never held a value, categories declared but unseen in
+    # training, a column of nothing but missing values and a constant
+    spec = FeatureSpec(
+        ("days_late", "empty", "segment", "nothing", "constant"),
+        {"empty": (), "segment": ("a", "b", "c")},
+        {"days_late": 1},
+    )
+    rng = np.random.default_rng(5)
+    n = 3000
+    days = rng.gamma(2.0, 10.0, n)
+    raw = pd.DataFrame(
+        {
+            "days_late": np.where(rng.random(n) < 0.1, np.nan, days),
+            "empty": [None] * n,
+            "segment": rng.choice(["a", "b"], n),
+            "nothing": np.nan,
+            "constant": 1.0,
+        }
+    )
+    # riskier with lateness, but with a dip no committee would sign: the bins must not follow it
+    odds = -3 + 0.05 * np.nan_to_num(raw["days_late"]) - 1.5 * ((days > 20) & (days < 30))
+    y = (rng.random(n) < 1 / (1 + np.exp(-odds))).astype(int)
+    x = spec.frame(raw)
+    scorecard = BinnedLogisticScorecard(categorical=("empty", "segment"), directions=spec.directions).fit(x, y)
+    booster = scorecard_booster(scorecard, spec, x)
+    start = int(scorecard.offsets_[0])
+    value_bins = scorecard.coef_[start : start + len(scorecard.edges_["days_late"]) + 1]
+    assert np.all(np.diff(value_bins) >= -1e-12)
+    test = raw.head(8).assign(segment=["a", "b", "c", "zz", None, "a", "b", "c"])
+    test.loc[test.index[:2], "days_late"] = [np.nan, 1e9]
+    np.testing.assert_allclose(
+        booster.predict(spec.array(test), raw_score=True),
+        scorecard.decision_function(spec.frame(test)),
+        rtol=0,
+        atol=1e-12,
+    )
 
 
 def test_the_sql_expression_gives_the_calibrated_probability_in_a_database(fitted):
@@ -98,6 +140,8 @@ def test_train_registers_the_scorecard_that_scores_explains_and_serves(feature_t
     scores = score_features(features, models, LimitPolicy())
     live = scores[~scores["in_default_at_as_of"]]
     assert live["pd_12m"].between(0, 1).all() and live["reason_1_text_en"].notna().mean() > 0.5
+    # held to the risk directions, as the booster is, so promote's behaviour checks can pass it
+    assert failures(directional(models.default.model, features)) == []
     scorecard = outcome.fit.scorecard
     log_odds = scorecard.decision_function(outcome.fit.spec.frame(features))
     order = np.argsort(log_odds[~scores["in_default_at_as_of"].to_numpy()], kind="stable")
