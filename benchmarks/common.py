@@ -169,6 +169,8 @@ def fmt(value: float | None, unit: str) -> str:
         return f"{value / GB:.2f} GB"
     if unit == "x":
         return f"{value:.1f}x"
+    if unit == "ms":
+        return f"{value:.1f} ms"
     return f"{value:,}"
 
 
