@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from features.labels import LabelConfig
 from model.registry import registered_name
@@ -127,6 +128,13 @@ class TrainingConfig(_Strict):
             raise ValueError("monthly_to is before monthly_from")
         return self
 
+    @model_validator(mode="after")
+    def _scorecard_calibrated_in_closed_form(self):
+        # Its SQL expression is the calibrated probability: isotonic steps have no closed form.
+        if self.packaged_model == "scorecard" and self.calibration.method != "platt":
+            raise ValueError('packaged_model = "scorecard" needs [calibration] method = "platt" (its SQL expression)')
+        return self
+
     @field_validator("feature_labels", mode="after")
     @classmethod
     def _over_built_in_labels(cls, labels: dict[str, FeatureLabel]) -> dict[str, FeatureLabel]:
@@ -160,5 +168,12 @@ def load_config(path: Path | None, **overrides) -> TrainingConfig:
     try:
         return TrainingConfig.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(_problem(e) for e in exc.errors())
         raise ConfigError(f"{path or 'config'}: {problems}") from exc
+
+
+def _problem(error: ErrorDetails) -> str:
+    """Return one validation error as `key: what is wrong` (a rule across keys names none)."""
+    message = error["msg"].removeprefix("Value error, ")
+    where = ".".join(map(str, error["loc"]))
+    return f"{where}: {message}" if where else message

@@ -19,7 +19,7 @@ from serving.limits import LimitPolicy
 from serving.scoring import load_scoring_models, score_features, snapshot
 from training.behaviour_checks import directional, failures
 from training.challenger import BinnedLogisticScorecard, numeric_codes
-from training.config import load_config
+from training.config import ConfigError, load_config
 from training.dataset import feature_spec, population
 from training.scorecard_booster import points_factor, points_table, scorecard_booster, sql_expression
 from training.train import train_and_register
@@ -151,4 +151,14 @@ def test_train_registers_the_scorecard_that_scores_explains_and_serves(feature_t
     )
     np.testing.assert_allclose(
         served["pd_12m"], scores["pd_12m"].where(~scores["in_default_at_as_of"], served["pd_12m"])
+    )
+
+
+def test_a_scorecard_under_isotonic_calibration_is_refused_in_one_line(tmp_path):
+    path = tmp_path / "committee.toml"
+    path.write_text('packaged_model = "scorecard"\n[calibration]\nmethod = "isotonic"\n')
+    with pytest.raises(ConfigError) as refused:
+        load_config(path)
+    assert str(refused.value) == (
+        f'{path}: packaged_model = "scorecard" needs [calibration] method = "platt" (its SQL expression)'
     )
