@@ -29,6 +29,13 @@ def registered_name(target: str, portfolio: str | None = None) -> str:
     return name if portfolio is None else f"{portfolio}-{name.removeprefix('tradecredit-')}"
 
 
+def model_uri_or_none(uri: str | None) -> str | None:
+    """Return `uri` stripped, or None when it is empty or says "none": that model is left out."""
+    if uri is None or uri.strip().lower() in ("", "none"):
+        return None
+    return uri.strip()
+
+
 def champion_uri(target: str, portfolio: str | None = None) -> str:
     """Return the registry URI of the champion model of `target` (of `portfolio`, default: tradecredit's)."""
     return f"models:/{registered_name(target, portfolio)}@{CHAMPION}"
@@ -103,13 +110,17 @@ def resolve(model_uri: str) -> ModelRef:
     return ModelRef(mv.name, str(mv.version), mv.run_id or "", mv.source or "", dict(mv.tags or {}))
 
 
-def missing_columns_message(name: str, version: str, missing: list[str], tags: dict, lacking: str) -> str:
-    """Return the one line saying version `version` of `name` cannot score `lacking` (what lacks the
-    `missing` columns), and which ledger it was trained on (from its lineage `tags`)."""
+def check_columns(ref: ModelRef, needed: tuple[str, ...] | list[str], available, lacking: str) -> None:
+    """Raise TrackingError in one line when `available` lacks a column version `ref` needs: which columns,
+    what lacks them (`lacking`) and which ledger the version was trained on (its lineage tags)."""
+    missing = [n for n in needed if n not in available]
+    if not missing:
+        return
+    tags = ref.tags
     trained_on = tags.get("ledger_source") or tags.get("source") or "an unrecorded source"
     shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
-    return (
-        f"{name} version {version} needs columns {lacking} lacks ({shown}): it was trained on "
+    raise TrackingError(
+        f"{ref.name} version {ref.version} needs columns {lacking} lacks ({shown}): it was trained on "
         f"{trained_on} (ledger digest {tags.get('ledger_digest') or 'unknown'})"
     )
 

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from features.config_errors import validation_problems
+
 
 class LimitPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -82,6 +84,4 @@ def load_policy(path: Path | None) -> LimitPolicy:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise PolicyError(f"{path}: {exc}") from exc
     except ValidationError as exc:
-        raise PolicyError(
-            f"{path}: " + "; ".join(f"{'.'.join(map(str, e['loc'])) or 'policy'}: {e['msg']}" for e in exc.errors())
-        ) from exc
+        raise PolicyError(f"{path}: {validation_problems(exc, whole='policy')}") from exc

@@ -199,18 +199,22 @@ def recommend_limits(
     in_default: np.ndarray,
     policy: LimitPolicy,
     late_payment_prob: np.ndarray | None = None,
+    late_payment_grades: bool = False,
 ) -> pd.DataFrame:
     """Return `LIMIT_COLUMNS` for each feature row: current and recommended limit, the change, the reasons
     (every rule that moved the figure) and terms advice ("cash in advance", "shorten terms" or empty).
 
     `late_payment_prob` (P(an invoice due in the next 90 days is paid more than 30 days late)) fills in
     usual lateness where the feature table has none; without it the policy's `unknown_days_late` does.
+    `late_payment_grades`: the grades are the late-payment model's (no default model), as the reasons say first.
     """
     grades, pd_12m = np.asarray(grades, dtype=int), np.asarray(pd_12m, dtype=float)
     defaulted = np.asarray(in_default, dtype=bool)
     exposure, reasons = _expected_exposure(features, late_payment_prob, policy)
     multiplier = np.asarray(policy.grade_multipliers)[np.clip(grades, 1, 10) - 1]
     for i, (g, m) in enumerate(zip(grades, multiplier)):
+        if late_payment_grades:
+            reasons[i].insert(0, f"late-payment grade {g} used (no default model)")
         reasons[i].append(f"grade {g}: x{m:g}")
     ceiling = np.full(len(features), np.inf)
     if policy.insured_limit_column in features.columns:

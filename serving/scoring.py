@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,15 @@ from features.ledger import Ledger
 from features.pipeline import LedgerFacts, customer_extras, features_from_facts, silent
 from model.packaged import PackagedModel
 from model.reasons import reason_columns
-from model.registry import DEFAULT_MODEL_URI, LATE_MODEL_URI, TrackingError, load_packaged, missing_columns_message
+from model.registry import (
+    DEFAULT_MODEL_URI,
+    LATE_MODEL_URI,
+    ModelRef,
+    TrackingError,
+    check_columns,
+    load_packaged,
+    model_uri_or_none,
+)
 from serving.limits import LimitPolicy, recommend_limits
 from serving.score_row import SCORE_COLUMNS, grade_labels
 
@@ -35,10 +43,19 @@ ROLE_NAMES = {"default_12m": "default model", "late_payment_90d": "late-payment 
 @dataclass(frozen=True)
 class LoadedModel:
     model: PackagedModel
-    name: str
-    version: str
-    run_id: str
-    tags: dict[str, str] = field(default_factory=dict)  # the registry version's lineage tags
+    ref: ModelRef  # the registry version: name, version, run and lineage tags
+
+    @property
+    def name(self) -> str:
+        return self.ref.name
+
+    @property
+    def version(self) -> str:
+        return self.ref.version
+
+    @property
+    def run_id(self) -> str:
+        return self.ref.run_id
 
     @property
     def stamp(self) -> str:
@@ -71,13 +88,6 @@ class ScoringModels:
             "default_model": self.default.stamp if self.default else None,
             "late_payment_model": self.late.stamp if self.late else None,
         }
-
-
-def model_uri_or_none(uri: str | None) -> str | None:
-    """Return `uri` stripped, or None when it is empty or says "none": that model is left out."""
-    if uri is None or uri.strip().lower() in ("", "none"):
-        return None
-    return uri.strip()
 
 
 def load_scoring_models(
@@ -145,7 +155,7 @@ def _load(uri: str, target: str) -> LoadedModel:
     model, ref = load_packaged(uri)
     if model.target != target:
         raise WrongTarget(f"{uri} predicts {model.target}, not {target}: it cannot be the {ROLE_NAMES[target]}")
-    return LoadedModel(model, ref.name, ref.version, ref.run_id, ref.tags)
+    return LoadedModel(model, ref)
 
 
 def check_models_fit(models: ScoringModels, ledger: Ledger) -> None:
@@ -153,10 +163,8 @@ def check_models_fit(models: ScoringModels, ledger: Ledger) -> None:
     customer column of the ledger it was trained on, a feature of another tradecredit version)."""
     available = {f.name for f in catalogue()} | set(customer_extras(ledger))
     for loaded in (models.default, models.late):
-        missing = [n for n in loaded.model.spec.names if n not in available] if loaded else []
-        if loaded and missing:
-            lacking = f"the ledger {ledger.source}"
-            raise TrackingError(missing_columns_message(loaded.name, loaded.version, missing, loaded.tags, lacking))
+        if loaded:
+            check_columns(loaded.ref, loaded.model.spec.names, available, f"the ledger {ledger.source}")
 
 
 def _label_config(uri: str | None, model: LoadedModel) -> LabelConfig:
@@ -234,26 +242,21 @@ def score_features(features: pd.DataFrame, models: ScoringModels, policy: LimitP
     out.update({column: prediction[column].to_numpy() for column in reason_columns()})
     # The integer grade the limit policy reads: the PD grade, else (no default model) the late-payment grade.
     grades = prediction["risk_grade"].to_numpy()
-    limits = recommend_limits(features, grades, pd_12m, in_default, policy, late_payment_prob=late_prob)
+    limits = recommend_limits(
+        features,
+        grades,
+        pd_12m,
+        in_default,
+        policy,
+        late_payment_prob=late_prob,
+        late_payment_grades=not models.default,
+    )
     out.update({column: limits[column].to_numpy() for column in limits.columns})
-    if models.default is None:
-        out["limit_reasons"] = _say_late_grade_drove(out["limit_reasons"], grades, in_default)
     out["model_name"] = [models.default.name if models.default else None] * n
     out["model_version"] = [models.default.version if models.default else None] * n
     out["late_payment_model_name"] = [models.late.name if models.late else None] * n
     out["late_payment_model_version"] = [models.late.version if models.late else None] * n
     return pd.DataFrame(out)[SCORE_COLUMNS]
-
-
-def _say_late_grade_drove(reasons: np.ndarray, grades: np.ndarray, in_default: np.ndarray) -> np.ndarray:
-    """Return the limit reasons, each live customer's led by the late-payment grade that set it."""
-    return np.array(
-        [
-            text if gone else f"late-payment grade {g} used (no default model); {text}"
-            for text, g, gone in zip(reasons, grades, in_default)
-        ],
-        dtype=object,
-    )
 
 
 def score_in_chunks(

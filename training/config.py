@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import ErrorDetails
 
+from features.config_errors import validation_problems
 from features.labels import LabelConfig
 from model.registry import registered_name
 
@@ -168,12 +168,4 @@ def load_config(path: Path | None, **overrides) -> TrainingConfig:
     try:
         return TrainingConfig.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(_problem(e) for e in exc.errors())
-        raise ConfigError(f"{path or 'config'}: {problems}") from exc
-
-
-def _problem(error: ErrorDetails) -> str:
-    """Return one validation error as `key: what is wrong` (a rule across keys names none)."""
-    message = error["msg"].removeprefix("Value error, ")
-    where = ".".join(map(str, error["loc"]))
-    return f"{where}: {message}" if where else message
+        raise ConfigError(f"{path or 'config'}: {validation_problems(exc)}") from exc

@@ -27,8 +27,9 @@ DRIFT_FACTOR = 1.25
 def data_notes(table: pd.DataFrame, label: str, spec: FeatureSpec, split: Split) -> list[str]:
     """Return one Markdown bullet per limit the data shows: censored dates, drift, empty sources, attributes."""
     notes = [*_censoring(table, label), *_drift(split, label), *_empty_sources(table, spec)]
-    extras = [n for n in spec.names if n not in {f.name for f in catalogue()}]
-    customer = [f.name for f in catalogue() if f.source == "customer" and f.name in spec.names] + extras
+    features = catalogue()
+    extras = [n for n in spec.names if n not in {f.name for f in features}]
+    customer = [f.name for f in features if f.source == "customer" and f.name in spec.names] + extras
     if customer:
         notes.append(
             f"Customer attributes ({', '.join(f'`{n}`' for n in customer)}) are read as they stand in the ledger, "

@@ -90,10 +90,10 @@ def promote(model_name: str, table: pd.DataFrame, config: TrainingConfig, uri: s
         return PromotionDecision(
             model_name, champion_version, challenger_version, False, ["challenger is already champion"]
         )
-    challenger, _ = registry.load_packaged(f"models:/{model_name}/{challenger_version}")
+    challenger, challenger_ref = registry.load_packaged(f"models:/{model_name}/{challenger_version}")
     label = challenger.target
     rows = recent_rows(table, label, config.split.test_periods)
-    _check_columns(model_name, challenger_version, challenger, rows)
+    registry.check_columns(challenger_ref, challenger.spec.names, rows.columns, "this feature table")
     misbehaves = failures(behaviour_checks(challenger, rows))
     if misbehaves:
         return PromotionDecision(model_name, champion_version, challenger_version, False, misbehaves)
@@ -102,8 +102,8 @@ def promote(model_name: str, table: pd.DataFrame, config: TrainingConfig, uri: s
         return PromotionDecision(
             model_name, None, challenger_version, True, ["there was no champion; the behaviour checks pass"]
         )
-    champion, _ = registry.load_packaged(f"models:/{model_name}/{champion_version}")
-    _check_columns(model_name, champion_version, champion, rows)
+    champion, champion_ref = registry.load_packaged(f"models:/{model_name}/{champion_version}")
+    registry.check_columns(champion_ref, champion.spec.names, rows.columns, "this feature table")
     wins, reasons, figures = compare(champion, challenger, rows, label, config.promotion)
     decision = PromotionDecision(model_name, champion_version, challenger_version, wins, reasons, figures)
     experiment = tracking.experiment_id(config.experiment_name, uri)
@@ -122,13 +122,3 @@ def promote(model_name: str, table: pd.DataFrame, config: TrainingConfig, uri: s
     if wins:
         tracking.set_alias(model_name, registry.CHAMPION, challenger_version)
     return decision
-
-
-def _check_columns(model_name: str, version: str, model, rows: pd.DataFrame) -> None:
-    """Raise TrackingError in one line when `rows` lack a column the version needs, naming its ledger."""
-    missing = [n for n in model.spec.names if n not in rows.columns]
-    if missing:
-        tags = tracking.version_tags(model_name, version)
-        raise registry.TrackingError(
-            registry.missing_columns_message(model_name, version, missing, tags, "this feature table")
-        )

@@ -99,13 +99,6 @@ def alias_version(name: str, alias: str) -> str | None:
         return None
 
 
-def version_tags(name: str, version: str) -> dict[str, str]:
-    """Return the tags of version `version` of registered model `name` ({} when it has none)."""
-    from mlflow import MlflowClient
-
-    return dict(MlflowClient().get_model_version(name, version).tags or {})
-
-
 def set_alias(name: str, alias: str, version: str) -> None:
     from mlflow import MlflowClient
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from model.registry import DEFAULT_MODEL_URI, LATE_MODEL_URI
+from model.registry import DEFAULT_MODEL_URI, LATE_MODEL_URI, model_uri_or_none
 
 
 class ApiSettings(BaseSettings):
@@ -30,7 +30,7 @@ class ApiSettings(BaseSettings):
     @field_validator("model_uri", "late_model_uri")
     @classmethod
     def _none_leaves_out(cls, value):
-        return None if value is None or value.strip().lower() in ("", "none") else value.strip()
+        return model_uri_or_none(value)
 
     @field_validator("audit_log")
     @classmethod

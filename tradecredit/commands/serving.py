@@ -200,6 +200,7 @@ def serve(ledger_source, host, port, tracking_uri) -> None:
     import uvicorn
     from pydantic import ValidationError
 
+    from features.config_errors import validation_problems
     from serving.api.main import create_app
     from serving.api.settings import ApiSettings
     from serving.audit import AuditLog, AuditLogError
@@ -208,11 +209,7 @@ def serve(ledger_source, host, port, tracking_uri) -> None:
     try:
         settings = ApiSettings(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(
-            ": ".join(part for part in (".".join(map(str, e["loc"])), e["msg"].removeprefix("Value error, ")) if part)
-            for e in exc.errors()
-        )
-        raise click.ClickException(f"settings: {problems}") from None
+        raise click.ClickException(f"settings: {validation_problems(exc)}") from None
     try:
         AuditLog(settings.audit_log)  # refuse to start rather than serve scores it cannot audit
     except AuditLogError as exc:

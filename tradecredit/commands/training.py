@@ -35,7 +35,8 @@ def training_table(ledger_source, features_file, label, monthly, config, quarant
     if dates:
         check_as_of_or_exit(ledger, dates)
     table = table_from_ledger(ledger, config, dates, progress=say)
-    return table, Lineage("ledger", located(report.source), located(report.source), ledger.digest())
+    where = located(report.source)
+    return table, Lineage("ledger", where, where, ledger.digest())
 
 
 @click.command()

@@ -1,0 +1,21 @@
+"""Configuration and settings errors in one line, however many keys are wrong.
+
+The training config, the limit policy and the API settings are pydantic models; each names a bad key
+as `key.sub: what is wrong`, joined by "; ". A rule across keys has no key: it is said as it stands,
+or under `whole` (the thing the rule is about) when the caller names one.
+"""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+
+def validation_problems(exc: ValidationError, whole: str = "") -> str:
+    """Return every problem of `exc` in one line: `key: message`, pydantic's "Value error, " left out."""
+
+    def one(error) -> str:
+        message = error["msg"].removeprefix("Value error, ")
+        where = ".".join(map(str, error["loc"])) or whole
+        return f"{where}: {message}" if where else message
+
+    return "; ".join(one(e) for e in exc.errors())
