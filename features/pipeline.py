@@ -20,6 +20,7 @@ from features.catalogue import catalogue
 from features.duckdb_connection import connect
 from features.facts import DATED_FACT_STATEMENTS, KEYED_TABLE, SPENT_AFTER_ROW_FACTS
 from features.facts.documents import CUSTOMER_KEYS, PAYMENT_EVENTS
+from features.facts.rows import AS_OF_DAYS, OPEN_DOCUMENTS
 from features.ledger import Ledger
 from features.memory import release_cached_blocks
 from features.query import (
@@ -103,6 +104,19 @@ class LedgerFacts:
         self.progress(f"building point-in-time facts for {as_of_dates_words(len(dates))}")
         self.con.register("as_of_dates", pa.table({"as_of_date": pa.array(dates, type=pa.date32())}))
         self._run(DATED_FACT_STATEMENTS)
+        return self.con
+
+    def open_documents_at(self, dates: Sequence[dt.date]) -> duckdb.DuckDBPyConnection:
+        """Return the connection with `dates` registered as the as-of dates and only the view `open_documents`
+        built on them (replacing any earlier dates' facts): the documents open at each date, point in time.
+
+        The portfolio figures (aging, DSO, provisions) read open items at dozens of dates and no feature:
+        the window facts of `at` would cost far more than they need.
+        """
+        if not dates:
+            raise ValueError("at least one date is needed")
+        self.con.register("as_of_dates", pa.table({"as_of_date": pa.array(sorted(set(dates)), type=pa.date32())}))
+        self._run([AS_OF_DAYS, OPEN_DOCUMENTS])
         return self.con
 
     def _run(self, statements: Sequence[str]) -> None:

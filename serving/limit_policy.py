@@ -6,13 +6,12 @@ they are (the lateness figures were measured on the demo ledger).
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from features.config_errors import validation_problems
+from features.config_errors import read_settings
 
 
 class LimitPolicy(BaseModel):
@@ -77,11 +76,4 @@ class PolicyError(Exception):
 
 def load_policy(path: Path | None) -> LimitPolicy:
     """Return the policy in the TOML file `path`, or the defaults."""
-    if path is None:
-        return LimitPolicy()
-    try:
-        return LimitPolicy.model_validate(tomllib.loads(Path(path).read_text()))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise PolicyError(f"{path}: {exc}") from exc
-    except ValidationError as exc:
-        raise PolicyError(f"{path}: {validation_problems(exc, whole='policy')}") from exc
+    return LimitPolicy() if path is None else read_settings(path, LimitPolicy, PolicyError, whole="policy")
