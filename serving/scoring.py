@@ -274,3 +274,35 @@ def score_in_chunks(
         if on_chunk:
             on_chunk(chunk)
     return scored
+
+
+def score_all(
+    facts: LedgerFacts,
+    as_of: dt.date,
+    models: ScoringModels,
+    policy: LimitPolicy,
+    *,
+    chunk_size: int = 10_000,
+    progress=None,
+    steps: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Return the explained, limit-advised scores of every customer of `facts`' ledger at `as_of` (SCORE_COLUMNS).
+
+    `facts` stays open for the caller (the portfolio report reads the same settled ledger); `progress` is a
+    tqdm-like factory, `steps` is told each step.
+    """
+    features = snapshot(facts.ledger, as_of, models.label_config, facts=facts, progress=steps)
+    if steps:
+        steps(f"scoring {len(features):,} customers")
+    bar = progress(total=len(features), unit="customers", desc="scoring") if progress else None
+    parts: list[pd.DataFrame] = []
+
+    def keep(chunk: pd.DataFrame) -> None:
+        parts.append(chunk)
+        if bar:
+            bar.update(len(chunk))
+
+    score_in_chunks(features, models, policy, chunk_size, keep)
+    if bar:
+        bar.close()
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SCORE_COLUMNS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
 from pathlib import Path
 
 import click
@@ -10,6 +11,15 @@ import click
 from features.load import load_ledger
 from features.sources import LedgerSourceError
 from features.validate import LedgerError, LedgerRowsError
+
+
+def terminate_cleanly() -> None:
+    """Make SIGTERM (a scheduler stopping the job) unwind like Ctrl-C, so that temporary files are removed."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def say(message: str) -> None:

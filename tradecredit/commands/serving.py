@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 from pathlib import Path
 
 import click
 
 from model.registry import DEFAULT_MODEL_URI, LATE_MODEL_URI
+from tradecredit.commands.history import history_folder, history_option, record_scores
 from tradecredit.commands.options import (
     check_as_of_or_exit,
     ledger_option,
@@ -17,16 +17,8 @@ from tradecredit.commands.options import (
     read_ledger_or_exit,
     reference_date_option,
     say,
+    terminate_cleanly,
 )
-
-
-def _terminate_cleanly() -> None:
-    # SIGTERM (a scheduler stopping the job) must unwind like Ctrl-C so temporary files are removed.
-    def handler(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, handler)
-
 
 # More than this share of the source's customers without a score and `score` exits SKIPPED_EXIT_CODE.
 DEFAULT_MAX_SKIPPED_SHARE = 0.05
@@ -67,6 +59,7 @@ SKIPPED_EXIT_CODE = 3
     help=f"Exit with status {SKIPPED_EXIT_CODE} when more than this share of customers is skipped.",
 )
 @click.option("--tracking-uri", help="MLflow tracking URI. Default: $MLFLOW_TRACKING_URI, else ./mlflow.db.")
+@history_option("the scores are recorded in (by as-of date)")
 @quarantine_option
 @reference_date_option
 def score(
@@ -80,6 +73,7 @@ def score(
     show,
     max_skipped_share,
     tracking_uri,
+    history_dir,
     quarantine_dir,
     reference_date,
 ) -> None:
@@ -98,7 +92,7 @@ def score(
     from serving.limits import PolicyError, load_policy
     from serving.scoring import load_scoring_models
 
-    _terminate_cleanly()
+    terminate_cleanly()
     try:
         policy = load_policy(limit_policy)
         connect(resolve_uri(tracking_uri))
@@ -128,6 +122,9 @@ def score(
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(f"{out}: cannot be written ({exc.strerror or exc})") from None
+    import pyarrow.parquet as pq
+
+    record_scores(history_folder(history_dir, out), pq.read_table(result.out))
     skipped = ", ".join(f"{n:,} {why}" for why, n in result.skipped.items() if n)
     click.echo(
         f"{result.scored:,} customers scored into {result.out} (manifest {result.manifest})"

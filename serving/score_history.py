@@ -1,0 +1,93 @@
+"""The score history: every scores table `score` and `portfolio` produce, kept by as-of date.
+
+A folder of Parquet files partitioned by as-of date (`as_of_date=YYYY-MM-DD/<digest>.parquet`, Hive
+style, so DuckDB, pandas and Spark read it as one table). A file is named by the digest of its rows:
+scoring the same date with the same models and ledger twice keeps one file, and a new model version or
+a changed ledger adds one beside it. Each row carries `recorded_at`, the time the run was stamped at the
+command line. Grade migrations and the watchlist compare with what was said at a date, not with a
+recomputation: `scores_at` returns the last recorded scores of that date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from features.atomic import write_parquet
+from serving.score_row import SCORE_SCHEMA
+
+RECORDED_AT = "recorded_at"
+
+
+class ScoreHistoryError(Exception):
+    """The history folder cannot be written or holds a file that is not a scores table."""
+
+
+def _partition(folder: Path, as_of: dt.date) -> Path:
+    return Path(folder) / f"as_of_date={as_of.isoformat()}"
+
+
+def append_scores(folder: Path, scores: pa.Table, recorded_at: dt.datetime) -> list[Path]:
+    """Add `scores` (SCORE_SCHEMA) to the history under each of its as-of dates; return the files written.
+
+    A date whose rows are already recorded (the same digest) is left as it is.
+    """
+    written = []
+    scores = scores.select(SCORE_SCHEMA.names).cast(SCORE_SCHEMA)
+    dates = sorted(set(scores.column("as_of_date").to_pylist()))
+    for as_of in dates:
+        rows = scores.filter(pc.equal(scores.column("as_of_date"), pa.scalar(as_of, pa.date32())))
+        digest = _digest(rows)
+        target = _partition(folder, as_of) / f"{digest}.parquet"
+        if target.exists():
+            continue
+        stamp = pa.array([recorded_at] * rows.num_rows, type=pa.timestamp("s", tz="UTC"))
+        try:
+            # The date is the partition's name: a column of the same name would clash with it in a Hive read.
+            write_parquet(rows.drop_columns(["as_of_date"]).append_column(RECORDED_AT, stamp), target)
+        except OSError as exc:
+            raise ScoreHistoryError(f"{folder}: the score history cannot be written ({exc.strerror or exc})") from exc
+        written.append(target)
+    return written
+
+
+def _digest(rows: pa.Table) -> str:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, rows.schema) as writer:
+        writer.write_table(rows)
+    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()[:16]
+
+
+def scores_at(folder: Path | None, as_of: dt.date) -> pd.DataFrame | None:
+    """Return the last recorded scores of `as_of` (None when the history holds none for that date)."""
+    if folder is None:
+        return None
+    files = sorted(_partition(folder, as_of).glob("*.parquet"))
+    if not files:
+        return None
+    try:
+        tables = [pq.read_table(f) for f in files]
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise ScoreHistoryError(f"{_partition(folder, as_of)}: not a score history ({exc})") from exc
+    latest = max(tables, key=lambda t: (t.column(RECORDED_AT)[0].as_py(), t.num_rows))
+    frame = latest.to_pandas()
+    frame.insert(1, "as_of_date", as_of)
+    return frame
+
+
+def recorded_dates(folder: Path) -> list[dt.date]:
+    """Return the as-of dates the history holds scores for, oldest first."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    dates = []
+    for part in folder.glob("as_of_date=*"):
+        if any(part.glob("*.parquet")):
+            dates.append(dt.date.fromisoformat(part.name.split("=", 1)[1]))
+    return sorted(dates)
