@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # The main job end to end on embedded defaults: ledger -> validation -> features -> two models in
-# MLflow (SQLite + ./mlruns inside demo/) -> an explained, limit-advised portfolio.
+# MLflow (SQLite + ./mlruns inside demo/) -> an explained, limit-advised portfolio -> the portfolio report
+# (the November scores first, so that the watchlist compares December with grades recorded a month before).
 demo: $(STAMP)
 	mkdir -p $(DEMO)
 	cd $(DEMO) && ../$(BIN)/tradecredit sample --out ledger --customers 3000 --years 5 --seed 42 --format parquet
@@ -28,10 +29,16 @@ demo: $(STAMP)
 		--reference-date $(DEMO_REFERENCE) --out features.parquet
 	cd $(DEMO) && ../$(BIN)/tradecredit train --features features.parquet --label default_12m
 	cd $(DEMO) && ../$(BIN)/tradecredit train --features features.parquet --label late_payment_90d
+	cd $(DEMO) && ../$(BIN)/tradecredit score --ledger ledger --as-of 2026-11-30 --reference-date $(DEMO_REFERENCE) \
+		--out scores-2026-11-30.parquet
 	cd $(DEMO) && ../$(BIN)/tradecredit score --ledger ledger --as-of 2026-12-31 --reference-date $(DEMO_REFERENCE) \
 		--out scores.parquet --show 5
+	cd $(DEMO) && ../$(BIN)/tradecredit portfolio --ledger ledger --as-of 2026-12-31 --reference-date $(DEMO_REFERENCE) \
+		--scores scores.parquet --out portfolio
 	@echo
-	@echo "Explained scores: $(DEMO)/scores.parquet (manifest beside it). Start the API with:"
+	@echo "Explained scores: $(DEMO)/scores.parquet (manifest beside it), every run's scores in $(DEMO)/score-history."
+	@echo "Portfolio report: $(DEMO)/portfolio/report.xlsx, each table also as Parquet and CSV (docs/portfolio.md)."
+	@echo "Start the API with:"
 	@echo "  cd $(DEMO) && TRADECREDIT_API_KEYS=choose-a-long-secret-key TRADECREDIT_LEDGER=ledger \\"
 	@echo "    TRADECREDIT_REFERENCE_DATE=$(DEMO_REFERENCE) ../$(BIN)/tradecredit serve --port 8000"
 	@echo "  then: curl -H 'X-API-Key: choose-a-long-secret-key' 'http://127.0.0.1:8000/v1/customers/C000001/score?as_of=2026-12-31'"

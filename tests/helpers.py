@@ -97,16 +97,36 @@ def make_ledger(
                 "onboarding_date": [d(c[2]) if c[2] else None for c in customers],
             }
         ),
-        "invoices": pd.DataFrame(
-            {
-                "invoice_id": [r[0] for r in invoice_rows],
-                "customer_id": [r[1] for r in invoice_rows],
-                "invoice_date": [d(r[2]) for r in invoice_rows],
-                "due_date": [d(r[3]) for r in invoice_rows],
-                "amount": [float(r[4]) for r in invoice_rows],
-                "document_type": [r[5] for r in invoice_rows],
-            }
-        ),
+        "invoices": invoice_frame(invoices),
+        **activity_frames(payments, disputes, events),
+    }
+    return validate_ledger(
+        frames_to_raw(frames), source="test", reference_date=REFERENCE, allow_quarantine=False
+    ).ledger
+
+
+def invoice_frame(invoices) -> pd.DataFrame:
+    """Return the invoices table of rows (invoice_id, customer_id, invoice_date, due_date, amount[, document_type])."""
+    rows = [tuple(row) + ("invoice",) * (6 - len(row)) for row in invoices]
+    return pd.DataFrame(
+        {
+            "invoice_id": [r[0] for r in rows],
+            "customer_id": [r[1] for r in rows],
+            "invoice_date": [d(r[2]) for r in rows],
+            "due_date": [d(r[3]) for r in rows],
+            "amount": [float(r[4]) for r in rows],
+            "document_type": [r[5] for r in rows],
+        }
+    )
+
+
+def activity_frames(payments=(), disputes=(), events=()) -> dict[str, pd.DataFrame]:
+    """Return the payments, disputes and credit_events tables of a literal ledger.
+
+    payments: (invoice_id, payment_date, amount), ids numbered in order; disputes: (invoice_id, opened_date,
+    resolved_date or None); events: (customer_id, event_date, event_type)
+    """
+    return {
         "payments": pd.DataFrame(
             {
                 "payment_id": [f"P{i}" for i in range(len(payments))],
@@ -130,6 +150,3 @@ def make_ledger(
             }
         ).astype({"customer_id": object, "event_type": object}),
     }
-    return validate_ledger(
-        frames_to_raw(frames), source="test", reference_date=REFERENCE, allow_quarantine=False
-    ).ledger

@@ -149,3 +149,36 @@ def test_the_api_serves_a_customer_with_the_late_payment_model_alone(sap, tmp_pa
     assert score["late_payment_grade"] == batch.loc[customer, "late_payment_grade"]
     assert score["late_payment_prob_90d"] == pytest.approx(batch.loc[customer, "late_payment_prob_90d"], rel=1e-12)
     assert [r["feature"] for r in score["reasons"]][:1] == [batch.loc[customer, "reason_1_feature"]]
+
+
+def test_the_portfolio_report_runs_on_the_extract_and_is_plausible(sap, tmp_path):
+    out = tmp_path / "portfolio"
+    previous = signal.getsignal(signal.SIGTERM)  # `portfolio` turns SIGTERM into an interrupt for its clean-up
+    result = run(
+        sap.cli,
+        "portfolio",
+        "--ledger",
+        str(sap.ledger),
+        "--as-of",
+        AS_OF,
+        "--scores",
+        str(sap.scores),
+        "--out",
+        str(out),
+    )
+    signal.signal(signal.SIGTERM, previous)
+    assert result.exit_code == 0, result.output
+    aging = pd.read_parquet(out / "aging.parquet")
+    total = aging[aging["level"] == "total"].iloc[0]
+    assert total["open_receivables"] > 0
+    assert aging.loc[aging["level"] == "customer", "open_receivables"].sum() == pytest.approx(total["open_receivables"])
+    dso = pd.read_parquet(out / "dso.parquet")
+    portfolio_dso = dso.loc[dso["level"] == "total", "dso_countback"]
+    assert len(portfolio_dso) == 12 and portfolio_dso.between(1, 120).all()  # days, as a B2B ledger's are
+    matrix = pd.read_parquet(out / "provision_matrix.parquet")
+    assert matrix["window_month_ends"].iloc[0] >= 12  # two years of history: a year of observed outcomes
+    assert matrix["loss_rate"].between(0, 1).all()
+    assert matrix["provision_model"].isna().all()  # no default model, no PD: no model-based figure
+    worklist = pd.read_parquet(out / "worklist.parquet")
+    assert len(worklist) and worklist["cash_at_risk"].notna().all()  # the late-payment model ranks them
+    assert "open receivables" in result.output and "watchlist" in result.output
