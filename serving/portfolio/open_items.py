@@ -1,10 +1,11 @@
 """Open receivables at many dates at once, in DuckDB, from the ledger's point-in-time open documents.
 
-`OpenItems` asks `LedgerFacts.open_documents_at` for every date a report needs (the as-of date, the
-trend's month-ends, the provision window's month-ends and their outcome dates) and stores them once as
-the table `open_items`, each row an open document at a date with its aging bucket and its customer's
-attributes. Credit notes are open items with a negative amount; the figures say where they count.
-The report's modules read it with SQL: nothing the size of the ledger goes through pandas.
+`OpenItems` asks `LedgerFacts.open_documents_at` for the dates a report needs and keeps two tables: the
+documents open at the as-of date, one row each (the worklist and the provision's allocation read them),
+and per date of the trend, customer, bucket and kind the open amounts (aging, its trend and DSO read
+them). The provision window's month-ends are read straight off the view, in one pass. Credit notes are
+open items with a negative amount; the figures say where they count. Nothing the size of the ledger
+goes through pandas.
 """
 
 from __future__ import annotations
