@@ -75,6 +75,16 @@ def test_writes_every_table_the_workbook_and_a_manifest(literal, tmp_path):
         ('[watchlist]\nrules = ["pd_over", "late_again"]\n', [], "watchlist.rules: unknown rule 'late_again'"),
         ("[expected_loss]\nlgd = 1.5\n", [], "expected_loss.lgd: 1.5 is outside [0, 1]: an LGD must lie in [0, 1]"),
         (
+            '[provision]\nscenarios = [{name = "base", weight = 0.5}]\n',
+            [],
+            "provision.scenarios: scenario weights add up to 0.5, not 1",
+        ),
+        (
+            '[worklist]\nladder = [{from_days_overdue = 1, action = "send flowers"}]\n',
+            [],
+            "unknown action 'send flowers'",
+        ),
+        (
             "[expected_loss.lgd_by_segment]\nretail = -0.2\n",
             [],
             "the LGD of segment 'retail' is -0.2: an LGD must lie in [0, 1]",
