@@ -35,6 +35,13 @@ class _HashingWriter:
         self.closed = True
 
 
+def hash_stream(sha: hashlib._Hash, table: pa.Table) -> None:
+    """Feed `table`'s Arrow IPC stream to `sha` as it is written, never holding the stream whole."""
+    sink = pa.PythonFile(_HashingWriter(sha), mode="w")
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
 @dataclass(frozen=True)
 class Ledger:
     """Contract tables as typed Arrow tables; optional tables absent from the source are empty.
@@ -82,10 +89,7 @@ class Ledger:
         stream is hashed as it is written, never held whole: a copy of a large ledger's stream is gigabytes.
         """
         sha = hashlib.sha256()
-        sink = pa.PythonFile(_HashingWriter(sha), mode="w")
         for spec in TABLES:
-            table = self.tables[spec.name]
             sha.update(spec.name.encode())
-            with pa.ipc.new_stream(sink, table.schema) as writer:
-                writer.write_table(table)
+            hash_stream(sha, self.tables[spec.name])
         return sha.hexdigest()[:16]

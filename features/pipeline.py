@@ -102,7 +102,7 @@ class LedgerFacts:
             raise ValueError("at least one as-of date is needed")
         dates = sorted(set(as_of_dates))
         self.progress(f"building point-in-time facts for {as_of_dates_words(len(dates))}")
-        self.con.register("as_of_dates", pa.table({"as_of_date": pa.array(dates, type=pa.date32())}))
+        self._register_dates(dates)
         self._run(DATED_FACT_STATEMENTS)
         return self.con
 
@@ -115,9 +115,13 @@ class LedgerFacts:
         """
         if not dates:
             raise ValueError("at least one date is needed")
-        self.con.register("as_of_dates", pa.table({"as_of_date": pa.array(sorted(set(dates)), type=pa.date32())}))
+        self._register_dates(sorted(set(dates)))
         self._run([AS_OF_DAYS, OPEN_DOCUMENTS])
         return self.con
+
+    def _register_dates(self, dates: list[dt.date]) -> None:
+        """Register `dates` as the table `as_of_dates` every dated fact is built on."""
+        self.con.register("as_of_dates", pa.table({"as_of_date": pa.array(dates, type=pa.date32())}))
 
     def _run(self, statements: Sequence[str]) -> None:
         for statement in statements:

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from features.atomic import write_parquet
+from features.ledger import hash_stream
 from serving.score_row import SCORE_SCHEMA
 
 RECORDED_AT = "recorded_at"
@@ -58,10 +59,9 @@ def append_scores(folder: Path, scores: pa.Table, recorded_at: dt.datetime) -> l
 
 
 def _digest(rows: pa.Table) -> str:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, rows.schema) as writer:
-        writer.write_table(rows)
-    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()[:16]
+    sha = hashlib.sha256()
+    hash_stream(sha, rows)
+    return sha.hexdigest()[:16]
 
 
 def scores_at(folder: Path | None, as_of: dt.date) -> pd.DataFrame | None:
@@ -72,11 +72,12 @@ def scores_at(folder: Path | None, as_of: dt.date) -> pd.DataFrame | None:
     if not files:
         return None
     try:
-        tables = [pq.read_table(f) for f in files]
-    except (OSError, pa.ArrowInvalid) as exc:
+        # Only each file's stamp to choose by, then only the chosen file whole.
+        stamps = [pq.read_table(f, columns=[RECORDED_AT]) for f in files]
+        _, _, latest = max((t.column(0)[0].as_py(), t.num_rows, f) for t, f in zip(stamps, files))
+        frame = pq.read_table(latest).to_pandas()
+    except (OSError, pa.ArrowInvalid, KeyError) as exc:
         raise ScoreHistoryError(f"{_partition(folder, as_of)}: not a score history ({exc})") from exc
-    latest = max(tables, key=lambda t: (t.column(RECORDED_AT)[0].as_py(), t.num_rows))
-    frame = latest.to_pandas()
     frame.insert(1, "as_of_date", as_of)
     return frame
 

@@ -53,12 +53,12 @@ class OpenItems:
 
     - `open_items`: every document open at the as-of date, one row each, with its bucket (`ids` gives ids);
     - `open_summary`: per date of the trend (the as-of date among them), customer, bucket and kind (invoice
-      or credit note), the open amount, the open amount times days past due of what is overdue, and the count.
+      or credit note), the open amount and the open amount times days past due of what is overdue.
     Other dates' open documents (the provision window's) are read straight off `open_documents_at`.
     """
 
     def __init__(self, facts: LedgerFacts, as_of: dt.date, trend: Iterable[dt.date], settings: PortfolioSettings):
-        self.facts, self.settings, self.as_of = facts, settings, as_of
+        self.facts, self.settings = facts, settings
         self.con: duckdb.DuckDBPyConnection = self.open_documents_at([as_of])
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {OPEN_ITEMS} AS
@@ -70,8 +70,7 @@ class OpenItems:
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {OPEN_SUMMARY} AS
             SELECT as_of_date, customer_key, bucket, is_credit_note, sum(open_amount) AS open_amount,
-                   sum(open_amount * days_past_due) FILTER (WHERE days_past_due > 0) AS overdue_days_amount,
-                   count(*) AS items
+                   sum(open_amount * days_past_due) FILTER (WHERE days_past_due > 0) AS overdue_days_amount
             FROM {self.bucketed} GROUP BY ALL"""
         )
 

@@ -1,8 +1,8 @@
 """The portfolio report: every figure of `serving.portfolio` from one ledger, its scores and its settings.
 
-`build_report` reads the ledger's open items at every date the figures need in one pass
-(`OpenItems`), joins the scores (the champion models' at the as-of date, and those recorded at the
-compare-to date), and returns the tables and the totals the command prints. It writes nothing:
+`build_report` reads the ledger's open items at the dates the figures need (`OpenItems`), joins the
+scores (the champion models' at the as-of date, and those recorded at the compare-to date), and returns
+the tables and the totals the command prints. It writes nothing:
 `serving.portfolio.files` does, all or nothing. The CLI, the pages and the notebooks all call it.
 """
 
@@ -44,6 +44,12 @@ def trend_dates(as_of: dt.date, settings: PortfolioSettings) -> list[dt.date]:
     return trend
 
 
+def check_compare_to(as_of: dt.date, compare_to: dt.date) -> None:
+    """Raise PortfolioError when `compare_to` is not before `as_of`."""
+    if compare_to >= as_of:
+        raise PortfolioError(f"--compare-to {compare_to} is not before --as-of {as_of}: it must be an earlier date")
+
+
 def build_report(
     facts: LedgerFacts,
     as_of: dt.date,
@@ -54,8 +60,7 @@ def build_report(
     notes: list[str] | None = None,
 ) -> PortfolioReport:
     """Return the portfolio report at `as_of` from `facts` (the ledger's, kept open) and `scores` (SCORE_COLUMNS)."""
-    if compare_to >= as_of:
-        raise PortfolioError(f"--compare-to {compare_to} is not before --as-of {as_of}: it must be an earlier date")
+    check_compare_to(as_of, compare_to)
     notes = list(notes or [])
     trend = trend_dates(as_of, settings)
     items = OpenItems(facts, as_of, trend, settings)
@@ -78,13 +83,13 @@ def build_report(
     matrix, matrix_notes = provisions.provision_matrix(items, as_of, invoices)
     tables["provision_matrix"] = matrix
     notes += matrix_notes
-    behaviour = _behaviour(facts, customers, [as_of, compare_to])
+    behaviour = _behaviour(items, [as_of, compare_to])
     now = _current(scored, per_customer, losses, behaviour.get(as_of))
     then = _then(compare_scores, behaviour.get(compare_to))
     events = events_between(
         facts, compare_to, as_of, settings.watchlist.insurer_event_types + settings.watchlist.default_event_types
     )
-    events["customer_id"] = events["customer_key"].map(customers.set_index("customer_key")["customer_id"])
+    events["customer_id"] = items.ids("customers", events["customer_key"].to_numpy())
     tables["watchlist"] = watchlist.watchlist_table(now, then, events, settings.watchlist, as_of, compare_to)
     tables["worklist"] = worklist.worklist_table(invoices, scored, settings.worklist)
     tables["terms"] = terms.terms_table(now, settings.terms)
@@ -130,9 +135,10 @@ def _open_invoices(items: OpenItems, losses: pd.DataFrame) -> pd.DataFrame:
     return invoices.drop(columns=["invoice_row", "customer_key"])
 
 
-def _behaviour(facts: LedgerFacts, customers: pd.DataFrame, dates: list[dt.date]) -> dict[dt.date, pd.DataFrame]:
-    frame = behaviour_at(facts, dates)
-    frame["customer_id"] = frame["customer_key"].map(customers.set_index("customer_key")["customer_id"])
+def _behaviour(items: OpenItems, dates: list[dt.date]) -> dict[dt.date, pd.DataFrame]:
+    """Return per date what each customer did up to it (`behaviour_at`), by customer id."""
+    frame = behaviour_at(items.facts, dates)
+    frame["customer_id"] = items.ids("customers", frame["customer_key"].to_numpy())
     return {day: part.drop(columns=["day", "customer_key"]) for day, part in frame.groupby("day")}
 
 

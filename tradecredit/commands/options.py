@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import signal
+import sys
 from pathlib import Path
 
 import click
@@ -74,11 +75,25 @@ def read_ledger_or_exit(source: str, quarantine_dir: Path | None, reference_date
         raise click.ClickException(str(exc)) from None
 
 
-def check_as_of_or_exit(ledger, dates) -> None:
-    """Exit with the one date rule's message (`features.as_of`) when a date is outside what `ledger` observed."""
+def check_as_of_or_exit(ledger, dates, option: str = "") -> None:
+    """Exit with the one date rule's message (`features.as_of`) when a date is outside what `ledger` observed,
+    said of `option` when one is named (a date other than the as-of date)."""
     from features.as_of import AsOfOutOfRange, ledger_span
 
     try:
         ledger_span(ledger).check(dates)
     except AsOfOutOfRange as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(f"{option}: {exc}" if option else str(exc)) from None
+
+
+def progress_bar(**kwargs):
+    """Return a tqdm bar on stderr, drawn only where stderr is a terminal (a log gets the step lines alone)."""
+    from tqdm import tqdm
+
+    return tqdm(**kwargs, file=sys.stderr, disable=None)
+
+
+def say_scoring(models, what: str) -> None:
+    """Tell which models score `what` (each NAME/VERSION, or none)."""
+    described = ", ".join(f"{k} {v or 'none'}" for k, v in models.describe().items())
+    say(f"scoring {what} with {described}")

@@ -3,7 +3,6 @@ watchlist, collections worklist, terms and payment plans) from a ledger and its 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -14,10 +13,12 @@ from tradecredit.commands.options import (
     check_as_of_or_exit,
     ledger_option,
     parse_date,
+    progress_bar,
     quarantine_option,
     read_ledger_or_exit,
     reference_date_option,
     say,
+    say_scoring,
     terminate_cleanly,
 )
 
@@ -81,19 +82,16 @@ def portfolio(
     from features.pipeline import LedgerFacts
     from serving.portfolio.files import write_report
     from serving.portfolio.open_items import previous_month_end
-    from serving.portfolio.report import PortfolioError, build_report
+    from serving.portfolio.report import PortfolioError, build_report, check_compare_to
     from serving.portfolio.scores import ScoresError, read_scores
     from serving.portfolio.settings import PortfolioSettingsError, load_portfolio_settings
 
     terminate_cleanly()
     compare_to = compare_to or previous_month_end(as_of)
-    if compare_to >= as_of:
-        raise click.ClickException(
-            f"--compare-to {compare_to} is not before --as-of {as_of}: it must be an earlier date"
-        )
     try:
+        check_compare_to(as_of, compare_to)  # before anything is read
         settings = load_portfolio_settings(config)
-    except PortfolioSettingsError as exc:
+    except (PortfolioError, PortfolioSettingsError) as exc:
         raise click.ClickException(str(exc)) from None
     history = history_folder(history_dir, out)
     models, policy = _models(scores_file, model_uri, late_uri, limit_policy, tracking_uri)
@@ -105,7 +103,7 @@ def portfolio(
             raise click.ClickException(str(exc)) from None
     ledger, _ = read_ledger_or_exit(ledger_source, quarantine_dir, reference_date)
     check_as_of_or_exit(ledger, [as_of])
-    _check_compare_to(ledger, compare_to)
+    check_as_of_or_exit(ledger, [compare_to], option="--compare-to")
     notes: list[str] = []
     with LedgerFacts(ledger, progress=say) as facts:
         if scores is None:
@@ -131,16 +129,6 @@ def portfolio(
     _print_totals(report, out, path)
 
 
-def _check_compare_to(ledger, compare_to) -> None:
-    """Exit with the date rule's message, said of --compare-to, when the ledger cannot answer for that date."""
-    from features.as_of import AsOfOutOfRange, ledger_span
-
-    try:
-        ledger_span(ledger).check([compare_to])
-    except AsOfOutOfRange as exc:
-        raise click.ClickException(f"--compare-to: {exc}") from None
-
-
 def _models(scores_file, model_uri, late_uri, limit_policy, tracking_uri):
     """Return (the scoring models, the limit policy), or (None, None) when the scores are given."""
     if scores_file:
@@ -160,8 +148,6 @@ def _models(scores_file, model_uri, late_uri, limit_policy, tracking_uri):
 
 def _score(facts, as_of, models, policy):
     """Return the explained scores of every customer at `as_of`, built on `facts`."""
-    from tqdm import tqdm
-
     from model.registry import TrackingError
     from serving.scoring import check_models_fit, score_all
 
@@ -169,11 +155,8 @@ def _score(facts, as_of, models, policy):
         check_models_fit(models, facts.ledger)
     except TrackingError as exc:
         raise click.ClickException(str(exc)) from None
-    described = ", ".join(f"{k} {v or 'none'}" for k, v in models.describe().items())
-    say(f"scoring as of {as_of} with {described}")
-    return score_all(
-        facts, as_of, models, policy, progress=lambda **kw: tqdm(**kw, file=sys.stderr, disable=None), steps=say
-    )
+    say_scoring(models, f"as of {as_of}")
+    return score_all(facts, as_of, models, policy, progress=progress_bar, steps=say)
 
 
 def _compare_scores(history, facts, compare_to, models, policy, notes):

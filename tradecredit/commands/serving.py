@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -13,10 +12,12 @@ from tradecredit.commands.options import (
     check_as_of_or_exit,
     ledger_option,
     parse_date,
+    progress_bar,
     quarantine_option,
     read_ledger_or_exit,
     reference_date_option,
     say,
+    say_scoring,
     terminate_cleanly,
 )
 
@@ -84,7 +85,6 @@ def score(
     (nothing written), 2 a wrong command line, 3 scored but more customers skipped than
     --max-skipped-share (no invoice on or before the as-of date, or quarantined).
     """
-    from tqdm import tqdm
 
     from model.registry import TrackingError, connect
     from model.registry import tracking_uri as resolve_uri
@@ -101,8 +101,7 @@ def score(
         raise click.ClickException(str(exc)) from None
     ledger, report = read_ledger_or_exit(ledger_source, quarantine_dir, reference_date)
     check_as_of_or_exit(ledger, [as_of])
-    described = ", ".join(f"{k} {v or 'none'}" for k, v in models.describe().items())
-    say(f"scoring {ledger_source} as of {as_of} with {described}")
+    say_scoring(models, f"{ledger_source} as of {as_of}")
     for note in models.notes:
         say(f"note: {note}")
     try:
@@ -114,8 +113,7 @@ def score(
             out,
             quarantined=report.rows_quarantined,
             chunk_size=chunk_size,
-            # A bar only where someone watches: in a log (stderr not a terminal) the step lines stand alone.
-            progress=lambda **kw: tqdm(**kw, file=sys.stderr, disable=None),
+            progress=progress_bar,
             steps=say,
         )
     except TrackingError as exc:  # a model that needs columns this ledger cannot give
