@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -27,6 +28,7 @@ from serving.score_row import SCORE_COLUMNS
 from serving.scoring import ScoringModels, check_models_fit, score_in_chunks, snapshot
 
 SNAPSHOTS_KEPT = 4
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,17 @@ class ScoringService:
                 while len(self._dates) > SNAPSHOTS_KEPT:
                     self._dates.popitem(last=False)
             return scored
+
+    def with_facts(self, work: Callable[[LedgerFacts], T]) -> T:
+        """Return what `work` makes of the ledger's facts (built on first use), run while no date is scored.
+
+        The facts live in one DuckDB connection, which is not for concurrent use: the pages' portfolio
+        figures take their turn with the scoring of new dates. Never call `scored` from `work`.
+        """
+        with self._scoring:
+            if self._facts is None:
+                self._facts = LedgerFacts(self.ledger)
+            return work(self._facts)
 
     def _cached(self, as_of: dt.date) -> ScoredDate | None:
         with self._lock:

@@ -76,3 +76,20 @@ def expected_loss_table(customers: pd.DataFrame, balances: pd.Series, settings: 
     first = ["level", "key", "customers"]
     columns = ["risk_grade", "segment", "credit_limit", "insured_limit", "pd_12m", "lgd", *summed]
     return table[first + columns]
+
+
+def concentration(losses: pd.DataFrame, top: int = 10) -> tuple[pd.DataFrame, float | None]:
+    """Return the `top` exposures of `expected_loss_table` with their share and running share of the total
+    exposure, and the Herfindahl index of all customers' shares (1 / n when equal, 1 when one holds all)."""
+    customers = losses[losses["level"] == "customer"]
+    total = float(customers["exposure"].sum())
+    ranked = customers.sort_values(["exposure", "key"], ascending=[False, True], kind="stable")
+    head = ranked.head(top)[["key", "risk_grade", "pd_12m", "exposure", "expected_loss"]].rename(
+        columns={"key": "customer_id"}
+    )
+    if total <= 0:
+        return head.assign(share=np.nan, cumulative_share=np.nan).reset_index(drop=True), None
+    head["share"] = head["exposure"] / total
+    head["cumulative_share"] = head["share"].cumsum()
+    shares = customers["exposure"].to_numpy(float) / total
+    return head.reset_index(drop=True), float(np.sum(shares**2))

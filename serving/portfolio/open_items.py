@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from features.contract import TABLES_BY_NAME
+from features.ledger import Ledger
 from features.pipeline import LedgerFacts, month_ends
 from serving.portfolio.settings import PortfolioSettings
 
@@ -46,6 +47,16 @@ def bucket_case(bounds: Iterable[int], days: str = "days_past_due") -> str:
     """Return SQL giving the aging bucket's index (0: current) of `days` past due, upper bounds inclusive."""
     whens = " ".join(f"WHEN {days} <= {bound} THEN {i}" for i, bound in enumerate(bounds))
     return f"CASE {whens} ELSE {len(tuple(bounds))} END"
+
+
+def record_ids(ledger: Ledger, table: str, keys: np.ndarray) -> np.ndarray:
+    """Return the ids (`invoice_id`, `customer_id`) of the records of `table` whose integer keys are `keys`."""
+    spec = TABLES_BY_NAME[table]
+    records = ledger.keys[table].column(spec.record_key).to_numpy()
+    position = np.zeros(int(records.max()) + 1 if len(records) else 0, dtype=np.int64)
+    position[records] = np.arange(len(records))
+    column = ledger[table].column(spec.key)
+    return column.take(pa.array(position[np.asarray(keys, dtype=np.int64)])).to_pandas().to_numpy()
 
 
 class OpenItems:
@@ -76,12 +87,7 @@ class OpenItems:
 
     def ids(self, table: str, keys: np.ndarray) -> np.ndarray:
         """Return the ids (`invoice_id`, `customer_id`) of the records of `table` whose integer keys are `keys`."""
-        spec = TABLES_BY_NAME[table]
-        records = self.facts.ledger.keys[table].column(spec.record_key).to_numpy()
-        position = np.zeros(int(records.max()) + 1 if len(records) else 0, dtype=np.int64)
-        position[records] = np.arange(len(records))
-        column = self.facts.ledger[table].column(spec.key)
-        return column.take(pa.array(position[np.asarray(keys, dtype=np.int64)])).to_pandas().to_numpy()
+        return record_ids(self.facts.ledger, table, keys)
 
     def open_documents_at(self, dates: Iterable[dt.date]) -> duckdb.DuckDBPyConnection:
         """Return the connection with the view `open_documents` built at `dates` (`bucketed` adds the bucket)."""
