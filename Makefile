@@ -8,7 +8,7 @@ DEMO := demo
 STAMP := $(VENV)/.installed
 DEMO_REFERENCE := 2027-06-30
 
-.PHONY: demo test lint format install docs clean benchmark
+.PHONY: demo test lint format install docs clean benchmark chromium screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,12 +38,18 @@ demo: $(STAMP)
 	@echo
 	@echo "Explained scores: $(DEMO)/scores.parquet (manifest beside it), every run's scores in $(DEMO)/score-history."
 	@echo "Portfolio report: $(DEMO)/portfolio/report.xlsx, each table also as Parquet and CSV (docs/portfolio.md)."
-	@echo "Start the API with:"
+	@echo "The pages and the API: add yourself as a user (there is no default user or password), then start the server:"
+	@echo "  cd $(DEMO) && ../$(BIN)/tradecredit users add $$USER --role credit_officer --password-stdin   # type a password, Enter"
 	@echo "  cd $(DEMO) && TRADECREDIT_API_KEYS=choose-a-long-secret-key TRADECREDIT_LEDGER=ledger \\"
 	@echo "    TRADECREDIT_REFERENCE_DATE=$(DEMO_REFERENCE) ../$(BIN)/tradecredit serve --port 8000"
-	@echo "  then: curl -H 'X-API-Key: choose-a-long-secret-key' 'http://127.0.0.1:8000/v1/customers/C000001/score?as_of=2026-12-31'"
+	@echo "  Portfolio page: http://127.0.0.1:8000/  (sign in as $$USER with that password; docs/pages.md)"
+	@echo "  API: curl -H 'X-API-Key: choose-a-long-secret-key' 'http://127.0.0.1:8000/v1/customers/C000001/score?as_of=2026-12-31'"
 
-test: $(STAMP)
+# The browser tests drive Debian's chromium (Playwright's own browser download is not available here).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
+
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q
 
 # Lint, formatting and types: what CI runs before the tests. `make format` applies the fixes.
@@ -61,6 +67,20 @@ docs: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+
+# The README's screenshots of every page in both languages, from the demo (run `make demo` first), signed in
+# as a user made for the run in a file of its own and removed afterwards.
+screenshots: $(STAMP) chromium
+	rm -f $(DEMO)/screenshot-users.json
+	echo "screenshot-password" | $(BIN)/tradecredit users add screenshots --role credit_officer --password-stdin \
+		--file $(DEMO)/screenshot-users.json
+	cd $(DEMO) && (TRADECREDIT_API_KEYS=screenshot-key-0123456789 TRADECREDIT_LEDGER=ledger \
+		TRADECREDIT_USERS_FILE=screenshot-users.json TRADECREDIT_REFERENCE_DATE=$(DEMO_REFERENCE) \
+		../$(BIN)/tradecredit serve --port 8765 > screenshot-server.log 2>&1 & echo $$! > screenshot-server.pid)
+	until curl -sf http://127.0.0.1:8765/ready >/dev/null; do sleep 1; done
+	$(BIN)/python docs/scripts/screenshots.py http://127.0.0.1:8765 screenshots screenshot-password \
+		docs/screenshots 2026-12-31 C001836; status=$$?; kill $$(cat $(DEMO)/screenshot-server.pid); \
+		rm -f $(DEMO)/screenshot-users.json $(DEMO)/screenshot-server.pid; exit $$status
 
 clean:
 	rm -rf $(VENV) $(DEMO) mlruns mlflow.db .pytest_cache

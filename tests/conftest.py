@@ -7,6 +7,7 @@ with `--tracking-uri`); without them, on the sample ledger and the model trained
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from pathlib import Path
 
@@ -78,3 +79,31 @@ def registry(feature_table, tmp_path_factory):
     default = train_and_register(feature_table, load_config(None, target="default_12m"), uri=uri, source="sample")
     late = train_and_register(feature_table, load_config(None, target="late_payment_90d"), uri=uri, source="sample")
     return uri, default, late
+
+
+CHROMIUM = Path(os.environ.get("TRADECREDIT_CHROMIUM", "/usr/bin/chromium"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Yield one headless Chromium for the whole run: Debian's, driven by Playwright (which downloads none)."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), (
+        f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)"
+    )
+    with sync_playwright() as playwright:
+        # Without the background-networking switches Chromium keeps dialling out of this closed network.
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield launched
+        launched.close()

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -150,3 +156,49 @@ def activity_frames(payments=(), disputes=(), events=()) -> dict[str, pd.DataFra
             }
         ).astype({"customer_id": object, "event_type": object}),
     }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served(env: dict[str, str], folder: Path, timeout: float = 180) -> Iterator[tuple[str, bool]]:
+    """Run `tradecredit serve` on a free port of 127.0.0.1 in `folder` with `env` until it is ready; yield
+    (its base URL, whether /ready said "loading" first), and stop it afterwards. Its log is `folder/server.log`."""
+    import requests
+
+    port = free_port()
+    log = (folder / "server.log").open("w")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("tradecredit")), "serve", "--port", str(port)],
+        env=env,
+        cwd=folder,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        saw_not_ready = False
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert process.poll() is None, (folder / "server.log").read_text()[-3000:]
+            try:
+                response = requests.get(f"{base}/ready", timeout=2)
+            except requests.RequestException:
+                time.sleep(0.2)
+                continue
+            if response.status_code == 200:
+                break
+            assert response.status_code == 503 and response.json()["status"] == "loading"
+            saw_not_ready = True
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the server never became ready:\n" + (folder / "server.log").read_text()[-3000:])
+        yield base, saw_not_ready
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()

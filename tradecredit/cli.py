@@ -6,7 +6,7 @@ import os
 
 import click
 
-from tradecredit.commands import features, ledger, portfolio, serving, training
+from tradecredit.commands import features, ledger, portfolio, serving, training, users
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -17,5 +17,7 @@ def main() -> None:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
-for command in ledger.COMMANDS + features.COMMANDS + training.COMMANDS + serving.COMMANDS + portfolio.COMMANDS:
+for command in (
+    ledger.COMMANDS + features.COMMANDS + training.COMMANDS + serving.COMMANDS + portfolio.COMMANDS + users.COMMANDS
+):
     main.add_command(command)

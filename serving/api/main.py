@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from serving.api.routes import health, model, scores
 from serving.api.settings import ApiSettings
 from serving.audit import AuditLog, AuditLogError
+from serving.web.app import add_pages, open_page_stores, start_pages
 
 # uvicorn's own server log: these lines go where its start-up lines go, with its format.
 log = logging.getLogger("uvicorn.error")
@@ -22,7 +23,8 @@ SETTINGS_SWITCHES = {"default_12m": "TRADECREDIT_MODEL_URI=none", "late_payment_
 
 
 def load_service(settings: ApiSettings):
-    """Return a ready ScoringService: ledger validated, models resolved and loaded, warm-up passed."""
+    """Return a ready ScoringService (ledger validated, models resolved and loaded, warm-up passed) and the
+    date requests without one are answered for."""
     from features.load import load_ledger
     from model.registry import connect, tracking_uri
     from serving.limits import load_policy
@@ -37,14 +39,19 @@ def load_service(settings: ApiSettings):
         log.warning(note)
     ledger, _ = load_ledger(settings.ledger, reference_date=settings.reference_date or dt.date.today())
     service = ScoringService(ledger, models, policy)
-    as_of = settings.default_as_of or service.span.last_transaction
+    as_of = default_as_of(settings, service)
     if as_of is None:
         raise RuntimeError(f"the ledger {settings.ledger} has no dated rows: there is nothing to score")
     first = list(service.scored(as_of).position)[:1]  # warm-up: the whole date scored and explained
     scored, _ = service.score(first, as_of)
     if first and len(scored) != 1:
         raise RuntimeError("warm-up prediction returned no score")
-    return service
+    return service, as_of
+
+
+def default_as_of(settings: ApiSettings, service) -> dt.date | None:
+    """Return the date a request without one is answered for: the configured date, else the ledger's last."""
+    return settings.default_as_of or service.span.last_transaction
 
 
 def create_app(
@@ -59,6 +66,7 @@ def create_app(
         app.state.service, app.state.load_error, app.state.model_version = None, None, None
         try:
             app.state.audit = AuditLog(app.state.settings.audit_log)
+            open_page_stores(app, app.state.settings)
         except AuditLogError as exc:  # nothing is served unaudited: /ready says why
             app.state.load_error = str(exc)
             log.error(app.state.load_error)
@@ -68,7 +76,8 @@ def create_app(
 
         def load():
             try:
-                service = load_service(app.state.settings)
+                service, as_of = load_service(app.state.settings)
+                start_pages(app, service, app.state.settings, as_of)
             except Exception as exc:  # reported by /ready and logged in one line; the process stays up to say why
                 app.state.load_error = f"{type(exc).__name__}: {exc}"
                 log.error("models not loaded: %s", app.state.load_error)
@@ -76,6 +85,14 @@ def create_app(
             app.state.model_version = service.models.primary.stamp
             app.state.service = service
             log.info("ready: %s", app.state.model_version)
+            # The API answers from here on; the pages' figures of the default date are built now rather than
+            # on the first page asked for, which would otherwise wait for them.
+            try:
+                app.state.pages.at(as_of)
+            except Exception as exc:  # the page that asks for the date says why again
+                log.error("pages of %s not prepared: %s: %s", as_of, type(exc).__name__, exc)
+                return
+            log.info("pages ready for %s", as_of)
 
         if load_in_background:
             threading.Thread(target=load, name="load-models", daemon=True).start()
@@ -90,6 +107,7 @@ def create_app(
         lifespan=lifespan,
     )
 
+    add_pages(app, settings)
     app.add_middleware(ModelVersionHeader)
     app.include_router(health.router)
     app.include_router(scores.router)

@@ -26,16 +26,29 @@ class ApiSettings(BaseSettings):
     default_as_of: dt.date | None = None  # GET without ?as_of=: this date, else the ledger's last date
     reference_date: dt.date | None = None  # bounds dates in the ledger (validation); default: today
     max_customers_per_request: int = 1000
+    # The pages: who may sign in, where decisions are kept, the portfolio settings and the score history.
+    users_file: Path = Field(Path("users.json"), description="made absolute once; `tradecredit users` manages it")
+    decisions_log: Path | None = Field(None, description="append-only log of decisions; default: beside audit_log")
+    portfolio_config: Path | None = None  # the portfolio report's settings (TOML), as `tradecredit portfolio --config`
+    score_history: Path | None = Field(Path("score-history"), description="grades over time; 'none' for none")
+    # Signs the session cookie. Unset: a random secret per process (every restart signs everyone out).
+    session_secret: str | None = Field(None, min_length=32)
+    secure_cookies: bool = Field(False, description="send the session cookie over HTTPS only (behind TLS)")
 
     @field_validator("model_uri", "late_model_uri")
     @classmethod
     def _none_leaves_out(cls, value):
         return model_uri_or_none(value)
 
-    @field_validator("audit_log")
+    @field_validator("audit_log", "users_file", "decisions_log")
     @classmethod
-    def _absolute(cls, value: Path) -> Path:
-        return value.expanduser().resolve()
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return None if value is None else value.expanduser().resolve()
+
+    @field_validator("score_history", mode="before")
+    @classmethod
+    def _history_none(cls, value):
+        return None if isinstance(value, str) and value.lower() == "none" else value
 
     @model_validator(mode="after")
     def _one_model_at_least(self):

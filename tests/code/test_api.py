@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import requests
+from helpers import served
 
 from model.registry import connect
 from serving.limits import LimitPolicy
@@ -22,16 +18,9 @@ KEY = "test-key-0123456789abcdef"
 AS_OF = "2026-06-30"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def api(registry, sample_ledger_dir, tmp_path_factory):
     folder = tmp_path_factory.mktemp("api")
-    port = free_port()
     env = {
         **os.environ,
         "MLFLOW_TRACKING_URI": registry[0],
@@ -40,37 +29,8 @@ def api(registry, sample_ledger_dir, tmp_path_factory):
         "TRADECREDIT_AUDIT_LOG": "audit/scores.jsonl",  # relative to where the server starts: made absolute once
         "TRADECREDIT_REFERENCE_DATE": "2027-06-01",
     }
-    log = (folder / "server.log").open("w")
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("tradecredit")), "serve", "--port", str(port)],
-        env=env,
-        cwd=folder,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        saw_not_ready = False
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            assert process.poll() is None, (folder / "server.log").read_text()[-3000:]
-            try:
-                response = requests.get(f"{base}/ready", timeout=2)
-            except requests.RequestException:
-                time.sleep(0.2)
-                continue
-            if response.status_code == 200:
-                break
-            assert response.status_code == 503 and response.json()["status"] == "loading"
-            saw_not_ready = True
-            time.sleep(0.2)
-        else:
-            raise AssertionError("the API never became ready:\n" + (folder / "server.log").read_text()[-3000:])
+    with served(env, folder) as (base, saw_not_ready):
         yield base, folder, saw_not_ready
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 def headers(key=KEY):

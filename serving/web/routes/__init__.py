@@ -1,0 +1,1 @@
+"""The pages' routes: sign-in, the portfolio, the watchlist and worklist, and the customer."""
