@@ -229,7 +229,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(ctx: Context, uri: str, as_of: dt.date) -> tuple[subprocess.Popen, str]:
+def serve_api(ctx: Context, uri: str, as_of: dt.date, extra_env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """Start `tradecredit serve` on the benchmark ledger with the models of `uri`; return it and its URL once ready."""
     port = _free_port()
     env = {
         **os.environ,
@@ -239,6 +240,7 @@ def _serve(ctx: Context, uri: str, as_of: dt.date) -> tuple[subprocess.Popen, st
         "TRADECREDIT_AUDIT_LOG": str(ctx.work_dir / "audit.jsonl"),
         "TRADECREDIT_REFERENCE_DATE": ctx.scale.reference_date.isoformat(),
         "TRADECREDIT_DEFAULT_AS_OF": as_of.isoformat(),
+        **(extra_env or {}),
     }
     log = (ctx.work_dir / "api.log").open("w")
     process = subprocess.Popen(
@@ -333,7 +335,7 @@ def run_serving(ctx: Context, machine_line: str, uri: str) -> Result:
     as_of = ctx.scale.snapshot_date
     scoring = in_child(scoring_child, str(ctx.ledger_dir), ctx.scale.reference_date, as_of, uri, str(ctx.work_dir))
     ratio = scoring["explained_seconds"] / scoring["bare_seconds"]
-    process, url = _serve(ctx, uri, as_of)
+    process, url = serve_api(ctx, uri, as_of)
     try:
         import pandas as pd
 

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import features_bench, ledger_bench, models_bench, portfolio_bench
+from benchmarks import features_bench, ledger_bench, models_bench, pages_bench, portfolio_bench
 from benchmarks.common import (
     DOCS_PAGE,
     SCALES,
@@ -27,7 +27,7 @@ from benchmarks.common import (
     update_page,
 )
 
-BENCHMARKS = ("ledger", "features", "training", "serving", "portfolio")
+BENCHMARKS = ("ledger", "features", "training", "serving", "portfolio", "pages")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -76,8 +76,10 @@ def run(names: list[str], scale_name: str, today: dt.date, write_docs: bool, pag
                     _, registry = models_bench.run_training(ctx, line)
                 if name == "serving":
                     result = models_bench.run_serving(ctx, line, registry)
-                else:
+                elif name == "portfolio":
                     result = portfolio_bench.run(ctx, line, registry)
+                else:
+                    result = pages_bench.run(ctx, line, registry)
             print(f"\n{result.text}\n({name}: {time.perf_counter() - start:.0f} s)", flush=True)
             results.append(result)
     if write_docs:
