@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
 from pathlib import Path
 
@@ -30,7 +31,8 @@ API_PREFIXES = ("/v1", "/health", "/ready", "/docs", "/redoc", "/openapi.json")
 
 def add_pages(app: FastAPI, settings: ApiSettings | None) -> None:
     """Add the pages to `app`: the signed session cookie, /static, the page routes and their error pages."""
-    secret = (settings.session_secret if settings else None) or secrets.token_urlsafe(48)
+    configured = settings.session_secret if settings else os.environ.get("TRADECREDIT_SESSION_SECRET")
+    secret = configured or secrets.token_urlsafe(48)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,

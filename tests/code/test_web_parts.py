@@ -127,3 +127,10 @@ def test_every_word_a_template_asks_for_exists_in_both_languages():
     assert all(len(WORDS[k]) == 2 and all(WORDS[k]) for k in asked)
     assert column("amount_over_180", "zh") == "超过 180 天" and bucket("61-90", "zh") == "61-90 天"
     assert column("pd_12m", "en") == "PD"
+
+
+def test_the_sign_in_page_sends_back_to_this_site_only():
+    from serving.web.routes.signin import _safe_next
+
+    assert _safe_next("/watchlist?as_of=2026-12-31") == "/watchlist?as_of=2026-12-31"
+    assert [_safe_next(t) for t in ["//evil.example", "/\\evil.example", "https://evil.example", None]] == ["/"] * 4

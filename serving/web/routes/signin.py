@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
@@ -16,8 +18,9 @@ def _client(request: Request) -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    # Only a path of this site: an address elsewhere would make the sign-in page an open redirect.
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+    # Only a path of this site: an address elsewhere ("//host", "/\\host", which browsers read as "//host")
+    # would make the sign-in page an open redirect.
+    return target if target and re.match(r"/(?![/\\])", target) else "/"
 
 
 @router.get("/login")
