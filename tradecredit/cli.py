@@ -6,7 +6,7 @@ import os
 
 import click
 
-from tradecredit.commands import features, ledger, portfolio, serving, training, users
+from tradecredit.commands import features, ledger, monitor, portfolio, serving, training, users
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -18,6 +18,12 @@ def main() -> None:
 
 
 for command in (
-    ledger.COMMANDS + features.COMMANDS + training.COMMANDS + serving.COMMANDS + portfolio.COMMANDS + users.COMMANDS
+    ledger.COMMANDS
+    + features.COMMANDS
+    + training.COMMANDS
+    + serving.COMMANDS
+    + portfolio.COMMANDS
+    + users.COMMANDS
+    + monitor.COMMANDS
 ):
     main.add_command(command)

@@ -169,7 +169,7 @@ def gains_table(y, score, bins: int = 10) -> pd.DataFrame:
     return table
 
 
-def _bin_shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def bin_shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Return the share of values per bin: len(edges)+1 value bins, then one bin for missing values."""
     index = np.searchsorted(edges, values, side="right")
     index[np.isnan(values)] = len(edges) + 1
@@ -177,7 +177,7 @@ def _bin_shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return counts / counts.sum() if counts.sum() else counts
 
 
-def _psi_from_shares(expected_shares: np.ndarray, actual_shares: np.ndarray) -> float:
+def psi_from_shares(expected_shares: np.ndarray, actual_shares: np.ndarray) -> float:
     """Return sum((a - e) * ln(a / e)) with empty bins floored at 1e-6 so the log stays finite."""
     e = np.maximum(np.asarray(expected_shares, dtype=float), PSI_EPSILON)
     a = np.maximum(np.asarray(actual_shares, dtype=float), PSI_EPSILON)
@@ -198,7 +198,7 @@ def psi(expected, actual, bins: int = 10) -> float:
         return float("nan")
     # Interior quantiles only: the outer bins are open-ended so out-of-range scores are still counted.
     edges = np.unique(np.quantile(finite, np.linspace(0.0, 1.0, bins + 1)[1:-1]))
-    return _psi_from_shares(_bin_shares(expected, edges), _bin_shares(actual, edges))
+    return psi_from_shares(bin_shares(expected, edges), bin_shares(actual, edges))
 
 
 def score_reference(scores, bins: int = 10) -> dict:
@@ -206,7 +206,7 @@ def score_reference(scores, bins: int = 10) -> dict:
     so later PSI checks (`psi_from_reference`) compare with the same bins `psi` would draw."""
     scores = np.asarray(scores, dtype=float).ravel()
     edges = np.unique(np.quantile(scores, np.linspace(0.0, 1.0, bins + 1)[1:-1]))
-    return {"edges": edges.tolist(), "shares": _bin_shares(scores, edges)[:-1].tolist()}
+    return {"edges": edges.tolist(), "shares": bin_shares(scores, edges)[:-1].tolist()}
 
 
 def psi_from_reference(reference: dict, actual) -> float:
@@ -222,4 +222,4 @@ def psi_from_reference(reference: dict, actual) -> float:
     actual = np.asarray(actual, dtype=float).ravel()
     if len(actual) == 0:
         return float("nan")
-    return _psi_from_shares(expected, _bin_shares(actual, edges))
+    return psi_from_shares(expected, bin_shares(actual, edges))

@@ -36,6 +36,7 @@ from training.evaluate import (
     score_reference,
 )
 from training.fit import fit_booster, lightgbm_params
+from training.monitor.stability import feature_reference
 from training.reason_bundle import reason_bundle
 from training.scorecard_booster import scorecard_booster
 from training.tune import tune_lightgbm
@@ -121,6 +122,8 @@ def fit_models(table: pd.DataFrame, config: TrainingConfig, progress: Callable[[
     test_pd = packaged.probability(split.test)
     train_pd = packaged.probability(split.train)
     packaged.bundle["score_reference"] = score_reference(test_pd)
+    # What `tradecredit monitor` holds later populations against: the most recent rows the model was judged on.
+    packaged.bundle["feature_reference"] = feature_reference(spec.array(split.test), spec, packaged.bundle["units"])
     # Keyed by what each is; the packaged model's metrics are test_*, the others' test_<name>_*.
     scores = {**scores, config.packaged_model: test_pd, "baseline": baseline_score(split.test)}
 

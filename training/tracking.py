@@ -117,3 +117,30 @@ def log_trials(trials: list[dict]) -> None:
         with mlflow.start_run(run_name=f"trial-{trial['number']}", nested=True, experiment_id=experiment):
             mlflow.log_params(trial["params"])
             mlflow.log_metrics({"valid_log_loss": trial["valid_log_loss"], "trees": float(trial["trees"])})
+
+
+MONITORING_EXPERIMENT = "tradecredit-monitoring"
+
+
+def training_auc(ref: ModelRef) -> float | None:
+    """Return the test AUC the model's training run logged (None when the run has none)."""
+    import mlflow
+
+    return mlflow.tracking.MlflowClient().get_run(ref.run_id).data.metrics.get("test_auc")
+
+
+def log_monitoring(uri: str, ref: ModelRef, summary: dict, breaches: list[str], folder: Path) -> str:
+    """Log a monitoring run against the model version: its figures as metrics, the report folder as artifacts;
+    return the run id."""
+    import mlflow
+
+    numbers = {k: float(v) for k, v in summary.items() if isinstance(v, int | float) and v == v}
+    tags = {"model_name": ref.name, "model_version": ref.version, "model_run_id": ref.run_id}
+    with mlflow.start_run(
+        experiment_id=experiment_id(MONITORING_EXPERIMENT, uri),
+        run_name=f"{ref.name}-{ref.version}-{summary['as_of_date']}",
+    ) as run:
+        mlflow.set_tags({**tags, "as_of_date": summary["as_of_date"], "breaches": str(len(breaches))})
+        mlflow.log_metrics({**numbers, "breaches": float(len(breaches))})
+        mlflow.log_artifacts(str(folder), artifact_path="monitoring")
+    return run.info.run_id
