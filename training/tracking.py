@@ -140,7 +140,54 @@ def log_monitoring(uri: str, ref: ModelRef, summary: dict, breaches: list[str], 
         experiment_id=experiment_id(MONITORING_EXPERIMENT, uri),
         run_name=f"{ref.name}-{ref.version}-{summary['as_of_date']}",
     ) as run:
-        mlflow.set_tags({**tags, "as_of_date": summary["as_of_date"], "breaches": str(len(breaches))})
+        mlflow.set_tags(
+            {**tags, "as_of_date": summary["as_of_date"], "ledger": summary["ledger"], "breaches": str(len(breaches))}
+        )
         mlflow.log_metrics({**numbers, "breaches": float(len(breaches))})
         mlflow.log_artifacts(str(folder), artifact_path="monitoring")
     return run.info.run_id
+
+
+def run_text(run_id: str, path: str) -> str | None:
+    """Return the text of artifact `path` of run `run_id`, None when the run has no such file."""
+    import mlflow
+
+    try:
+        local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path)
+    except Exception:  # MLflow raises its own and the store's errors for a missing file
+        return None
+    return Path(local).read_text(encoding="utf-8")
+
+
+def latest_monitoring(ref: ModelRef) -> dict | None:
+    """Return the newest monitoring run of the model version: its tags, metrics and summary.json, or None."""
+    import json
+
+    import mlflow
+
+    found = mlflow.get_experiment_by_name(MONITORING_EXPERIMENT)
+    if found is None:
+        return None
+    runs = mlflow.tracking.MlflowClient().search_runs(
+        [found.experiment_id],
+        filter_string=f"tags.model_name = '{ref.name}' AND tags.model_version = '{ref.version}'",
+        order_by=["tags.as_of_date DESC", "attributes.start_time DESC"],
+        max_results=1,
+    )
+    if not runs:
+        return None
+    run = runs[0]
+    summary = run_text(run.info.run_id, "monitoring/summary.json")
+    return {
+        "run_id": run.info.run_id,
+        "tags": dict(run.data.tags),
+        "metrics": dict(run.data.metrics),
+        "summary": json.loads(summary) if summary else {},
+    }
+
+
+def version_aliases(ref: ModelRef) -> list[str]:
+    """Return the registry aliases pointing at the model version."""
+    import mlflow
+
+    return list(mlflow.tracking.MlflowClient().get_model_version(ref.name, ref.version).aliases)

@@ -141,3 +141,25 @@ def test_monitor_stays_quiet_on_the_ledger_and_flags_slowed_payments(registry, s
     acted = set(psi.index[psi["band"] == "act"])
     assert acted and all("days_late" in name or "paid" in name for name in acted), acted
     assert "breach: CSI of" in loud.stdout
+
+    card = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("tradecredit")),
+            "model-card",
+            "--tracking-uri",
+            uri,
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert card.returncode == 0, card.stderr
+    text = (tmp_path / "model_card.md").read_text()
+    for heading in ("## Purpose", "## Data and split", "## Test-set performance", "## Calibration by risk grade"):
+        assert heading in text
+    assert "| `avg_days_late_365d` | days | higher is riskier | yes |" in text
+    assert "| `country` | category | no direction (not constrained) | no |" in text  # never a reason
+    newest = text.split("## Latest monitoring", 1)[1]
+    assert "drifted-ledger" in newest and "breaches: CSI of" in newest
+    assert "<table>" in (tmp_path / "model_card.html").read_text()

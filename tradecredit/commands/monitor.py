@@ -1,4 +1,5 @@
-"""The `monitor` sub-command: stability, back-tests and migration of a registered model on a ledger."""
+"""The validators' sub-commands: `monitor` (stability, back-tests and migration of a registered model on a
+ledger) and `model-card` (what MLflow recorded of a model version, as Markdown and HTML)."""
 
 from __future__ import annotations
 
@@ -79,4 +80,41 @@ def monitor(ledger_source, as_of, model_uri, config, out, tracking_uri, quaranti
         sys.exit(BREACH_EXIT_CODE)
 
 
-COMMANDS = [monitor]
+@click.command("model-card")
+@click.option("--model", "model_uri", default=DEFAULT_MODEL_URI, show_default=True, help="Registered model version.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write to.")
+@click.option("--tracking-uri", help="MLflow tracking URI. Default: $MLFLOW_TRACKING_URI, else ./mlflow.db.")
+def model_card(model_uri, out, tracking_uri) -> None:
+    """Write OUT/model_card.md and OUT/model_card.html: purpose, registry, data and dates, label, split,
+    metrics beside the challenger and the baseline, calibration per grade, features with their directions,
+    the newest monitoring figures and the known limits, from what MLflow recorded."""
+    from features.atomic import atomic_path
+    from model.registry import TrackingError, connect, load_packaged
+    from model.registry import tracking_uri as resolve_uri
+    from training import tracking
+    from training.registered_card import card_html, registered_card
+
+    try:
+        connect(resolve_uri(tracking_uri))
+        model, ref = load_packaged(model_uri)
+    except TrackingError as exc:
+        raise click.ClickException(str(exc)) from None
+    text = registered_card(
+        ref,
+        model,
+        tracking.run_text(ref.run_id, "model_card.md"),
+        tracking.latest_monitoring(ref),
+        tracking.version_aliases(ref),
+    )
+    folder = Path(out)
+    try:
+        with atomic_path(folder / "model_card.md") as tmp:
+            tmp.write_text(text, encoding="utf-8")
+        with atomic_path(folder / "model_card.html") as tmp:
+            tmp.write_text(card_html(text, f"{ref.name} version {ref.version}"), encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"{out}: cannot be written ({exc.strerror or exc})") from None
+    click.echo(f"model card of {ref.name}/{ref.version} written to {folder / 'model_card.md'} and model_card.html")
+
+
+COMMANDS = [monitor, model_card]

@@ -101,7 +101,7 @@ def monitor(
     }
     migration = backtest.migration_matrix(graded.get(earlier, pd.Series(dtype=str)), graded[as_of])
     report = MonitorReport(as_of, f"{ref.name}/{ref.version}", table, tests, aucs, migration)
-    report.summary = _summary(report, graded[as_of], earlier)
+    report.summary = {"ledger": ledger.source, **_summary(report, graded[as_of], earlier)}
     report.summary["grades_failing_jeffreys"] = [
         f"{r.grade} at {r.as_of_date}" for r in failing_grades(tests, settings, newest_only=False).itertuples()
     ]
