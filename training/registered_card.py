@@ -91,6 +91,9 @@ def _monitoring(found: dict | None) -> list[str]:
         f"{metrics.get('max_feature_csi', float('nan')):.3f}; features to act on: "
         f"{', '.join(summary.get('features_to_act_on', [])) or 'none'}",
         f"- back-tested month-ends: {', '.join(summary.get('backtest_dates', [])) or 'none matured'}",
+        f"- AUC estimated from the PDs before the outcome matures: {metrics.get('estimated_auc', float('nan')):.3f} "
+        f"(95 % {metrics.get('estimated_auc_low', float('nan')):.3f} to "
+        f"{metrics.get('estimated_auc_high', float('nan')):.3f}); {summary.get('estimate_held', '')}",
         f"- grades failing the Jeffreys test: {', '.join(summary.get('grades_failing_jeffreys', [])) or 'none'}",
         f"- migration since {summary.get('migration_from')}: {metrics.get('migration_stayed', float('nan')):.0%} "
         f"stayed, {metrics.get('migration_over_two_notches', float('nan')):.0%} moved more than two notches; "

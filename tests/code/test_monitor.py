@@ -163,3 +163,19 @@ def test_monitor_stays_quiet_on_the_ledger_and_flags_slowed_payments(registry, s
     newest = text.split("## Latest monitoring", 1)[1]
     assert "drifted-ledger" in newest and "breaches: CSI of" in newest
     assert "<table>" in (tmp_path / "model_card.html").read_text()
+
+
+def test_the_auc_estimated_from_calibrated_pds_holds_the_realised_one():
+    from sklearn.metrics import roc_auc_score
+
+    from training.monitor.estimate import estimated_auc, expected_defaults
+
+    assert estimated_auc(np.array([0.0, 0.0, 1.0, 1.0])) == (1.0, 1.0, 1.0)  # outcomes certain: ranked perfectly
+    assert estimated_auc(np.full(500, 0.1))[0] == pytest.approx(0.5)  # one PD for all: no ranking
+    rng = np.random.default_rng(7)
+    pd_ = rng.beta(0.5, 12, size=5000)  # calibrated by construction: each outcome drawn with its PD
+    realised = roc_auc_score(rng.random(5000) < pd_, pd_)
+    _, low, high = estimated_auc(pd_)
+    assert low < realised < high and high - low < 0.1
+    expected, low, high = expected_defaults(np.array([0.5, 0.5, 0.5, 0.5]))
+    assert expected == 2.0 and (low, high) == pytest.approx((2 - 1.96, 2 + 1.96))

@@ -74,6 +74,10 @@ def monitor(ledger_source, as_of, model_uri, config, out, tracking_uri, quaranti
     click.echo(
         f"  back-tested {len(s['backtest_dates'])} matured month-ends; grades stayed {s['migration_stayed']:.0%}"
     )
+    click.echo(
+        f"  AUC estimated from the PDs at {as_of}: {s['estimated_auc']:.3f} "
+        f"({s['estimated_auc_low']:.3f}-{s['estimated_auc_high']:.3f}); {s['estimate_held']}"
+    )
     for breach in report.breaches:
         click.echo(f"  breach: {breach}")
     if report.breaches:

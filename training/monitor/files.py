@@ -13,12 +13,9 @@ import io
 import json
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from features.atomic import atomic_dir
 from training.monitor.run import MonitorReport
@@ -43,13 +40,13 @@ def write_monitoring(report: MonitorReport, out: Path) -> list[Path]:
 def _png(figure) -> str:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    plt.close(figure)
     return base64.b64encode(buffer.getvalue()).decode()
 
 
 def _stability_figure(table: pd.DataFrame):
     shown = table.head(SHOWN_FEATURES + 1).iloc[::-1]
-    figure, axis = plt.subplots(figsize=(7, 6))
+    figure = Figure(figsize=(7, 6))
+    axis = figure.subplots()
     colours = {"stable": "#2f7d4f", "watch": "#f0c24b", "act": "#d9534f", "unknown": "#999999"}
     axis.barh(shown["feature"], shown["psi"], color=[colours[b] for b in shown["band"]])
     for limit in (0.1, 0.25):
@@ -60,20 +57,26 @@ def _stability_figure(table: pd.DataFrame):
 
 
 def _auc_figure(auc: pd.DataFrame):
-    figure, axis = plt.subplots(figsize=(7, 3.2))
-    axis.plot(pd.to_datetime(auc["as_of_date"]), auc["auc"], marker="o", label="AUC of the matured outcome")
+    figure = Figure(figsize=(7, 3.2))
+    axis = figure.subplots()
+    days = pd.to_datetime(auc["as_of_date"])
+    axis.fill_between(days, auc["estimated_low"], auc["estimated_high"], alpha=0.2, label="estimate from the PDs, 95 %")
+    axis.plot(days, auc["estimated_auc"], linestyle=":", color="#1f5f99")
+    realised = auc.dropna(subset=["auc"])
+    axis.plot(pd.to_datetime(realised["as_of_date"]), realised["auc"], marker="o", label="AUC of the matured outcome")
     training = auc["training_auc"].dropna()
     if len(training):
         axis.axhline(float(training.iloc[0]), color="#b35c00", linestyle="--", label="AUC at training (test set)")
     axis.set_ylim(0.5, 1.0)
-    axis.set_title("Discrimination by as-of date")
-    axis.legend(loc="lower left")
+    axis.set_title("Discrimination by as-of date (the last: not matured, estimated)")
+    axis.legend(loc="lower left", fontsize=8)
     return figure
 
 
 def _calibration_figure(backtest: pd.DataFrame):
     newest = backtest[(backtest["as_of_date"] == backtest["as_of_date"].max()) & (backtest["grade"] != "all")]
-    figure, axis = plt.subplots(figsize=(7, 3.2))
+    figure = Figure(figsize=(7, 3.2))
+    axis = figure.subplots()
     x = np.arange(len(newest))
     axis.bar(x - 0.2, newest["mean_pd"], width=0.4, label="mean PD")
     axis.bar(x + 0.2, newest["observed_rate"], width=0.4, label="observed default rate")
@@ -89,7 +92,8 @@ def _migration_figure(migration: pd.DataFrame):
     counts = migration.to_numpy(dtype=float)
     rows = counts.sum(axis=1, keepdims=True)
     shares = np.divide(counts, rows, out=np.zeros_like(counts), where=rows > 0)
-    figure, axis = plt.subplots(figsize=(5.5, 4.5))
+    figure = Figure(figsize=(5.5, 4.5))
+    axis = figure.subplots()
     axis.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     axis.set_xticks(range(len(migration.columns)), migration.columns)
     axis.set_yticks(range(len(migration.index)), migration.index)

@@ -24,7 +24,7 @@ from features.ledger import Ledger
 from features.pipeline import month_ends
 from model.packaged import PackagedModel
 from model.registry import ModelRef
-from training.monitor import backtest, stability
+from training.monitor import backtest, estimate, stability
 
 
 class MonitorSettings(BaseModel):
@@ -95,18 +95,52 @@ def monitor(
     )
     scored = _scored(model, rows[rows["as_of_date"].isin(back)], model.target)
     tests = backtest.backtest_table(scored) if len(scored) else pd.DataFrame(columns=backtest.BACKTEST_COLUMNS)
-    aucs = backtest.auc_by_date(scored).assign(training_auc=training_auc)
+    current_pd = model.probability(now)
+    aucs = _with_estimates(backtest.auc_by_date(scored), scored, as_of, current_pd).assign(training_auc=training_auc)
     graded = {
         day: _grades(model, part) for day, part in rows[rows["as_of_date"].isin([earlier, as_of])].groupby("as_of_date")
     }
     migration = backtest.migration_matrix(graded.get(earlier, pd.Series(dtype=str)), graded[as_of])
     report = MonitorReport(as_of, f"{ref.name}/{ref.version}", table, tests, aucs, migration)
-    report.summary = {"ledger": ledger.source, **_summary(report, graded[as_of], earlier)}
+    report.summary = {
+        "ledger": ledger.source,
+        **_summary(report, graded[as_of], earlier),
+        **_estimates(aucs, current_pd),
+    }
     report.summary["grades_failing_jeffreys"] = [
         f"{r.grade} at {r.as_of_date}" for r in failing_grades(tests, settings, newest_only=False).itertuples()
     ]
     report.breaches = _breaches(report, settings, training_auc)
     return report
+
+
+def _with_estimates(aucs: pd.DataFrame, scored: pd.DataFrame, as_of: dt.date, current_pd) -> pd.DataFrame:
+    """Return `aucs` with the AUC each date's PDs imply (and its interval) beside the realised one, and a row
+    for the as-of date, whose outcome has not matured: the estimate alone."""
+    rows = []
+    for day, part in [*scored.groupby("as_of_date", sort=True), (as_of, pd.DataFrame({"pd": current_pd}))]:
+        mean, low, high = estimate.estimated_auc(part["pd"].to_numpy())
+        rows.append({"as_of_date": day, "estimated_auc": mean, "estimated_low": low, "estimated_high": high})
+    estimates = pd.DataFrame(rows)
+    now = pd.DataFrame({"as_of_date": [as_of], "n": [len(current_pd)]})
+    return pd.concat([aucs, now], ignore_index=True).merge(estimates, on="as_of_date", how="left")
+
+
+def _estimates(aucs: pd.DataFrame, current_pd) -> dict:
+    """Return the estimate at the as-of date, and how often the realised AUC fell inside the estimate's interval."""
+    realised = aucs.dropna(subset=["auc"])
+    inside = (realised["auc"] >= realised["estimated_low"]) & (realised["auc"] <= realised["estimated_high"])
+    now = aucs.iloc[-1]
+    expected, low, high = estimate.expected_defaults(current_pd)
+    return {
+        "estimated_auc": float(now["estimated_auc"]),
+        "estimated_auc_low": float(now["estimated_low"]),
+        "estimated_auc_high": float(now["estimated_high"]),
+        "expected_defaults": expected,
+        "expected_defaults_low": low,
+        "expected_defaults_high": high,
+        "estimate_held": f"{int(inside.sum())} of {len(realised)} matured dates: realised AUC inside the estimate's interval",
+    }
 
 
 def _month_end_before(as_of: dt.date, months: int) -> dt.date:
@@ -157,7 +191,7 @@ def _summary(report: MonitorReport, grades_now: pd.Series, earlier: dt.date) -> 
         "max_feature_csi": float(features["psi"].max()) if len(features) else float("nan"),
         "features_to_act_on": features.loc[features["band"] == "act", "feature"].tolist(),
         "features_to_watch": features.loc[features["band"] == "watch", "feature"].tolist(),
-        "backtest_dates": sorted({str(d) for d in report.auc["as_of_date"]}),
+        "backtest_dates": sorted({str(d) for d in report.backtest["as_of_date"]}),
         "migration_from": str(earlier),
         **{f"migration_{k}": v for k, v in backtest.migration_summary(report.migration).items()},
         "grade_herfindahl": backtest.herfindahl(grades_now),
