@@ -8,7 +8,7 @@ DEMO := demo
 STAMP := $(VENV)/.installed
 DEMO_REFERENCE := 2027-06-30
 
-.PHONY: demo test lint format install docs clean benchmark chromium screenshots
+.PHONY: demo test lint format install docs clean benchmark chromium screenshots notebooks
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,13 @@ screenshots: $(STAMP) chromium
 	$(BIN)/python docs/scripts/screenshots.py http://127.0.0.1:8765 screenshots screenshot-password \
 		docs/screenshots 2026-12-31 C001836; status=$$?; kill $$(cat $(DEMO)/screenshot-server.pid); \
 		rm -f $(DEMO)/screenshot-users.json $(DEMO)/screenshot-server.pid; exit $$status
+
+# The modellers' notebooks executed in order on the sample portfolio (and the SAP extract where ../shared/data
+# has it), rendered with their outputs to docs/notebooks/; their work folder is demo/notebook-work.
+notebooks: $(STAMP)
+	cd notebooks && TRADECREDIT_NOTEBOOK_WORK=$(abspath $(DEMO))/notebook-work ../$(BIN)/jupyter nbconvert --execute \
+		--to html --output-dir ../docs/notebooks 01_explore_ledger.ipynb 02_train_and_compare.ipynb \
+		03_explain_scores.ipynb 05_monitor_and_backtest.ipynb
 
 clean:
 	rm -rf $(VENV) $(DEMO) mlruns mlflow.db .pytest_cache
