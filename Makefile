@@ -43,10 +43,10 @@ demo: $(STAMP)
 	@echo "Portfolio report: $(DEMO)/portfolio/report.xlsx, each table also as Parquet and CSV (docs/portfolio.md)."
 	@echo "Model monitoring: $(DEMO)/monitoring/report.html (docs/monitoring.md)."
 	@echo "The pages and the API: add yourself as a user (there is no default user or password), then start the server:"
-	@echo "  cd $(DEMO) && ../$(BIN)/tradecredit users add $$USER --role credit_officer --password-stdin   # type a password, Enter"
+	@echo "  cd $(DEMO) && ../$(BIN)/tradecredit users add anna --role credit_officer --password-stdin   # type a password (12+), Enter"
 	@echo "  cd $(DEMO) && TRADECREDIT_API_KEYS=choose-a-long-secret-key TRADECREDIT_LEDGER=ledger \\"
 	@echo "    TRADECREDIT_REFERENCE_DATE=$(DEMO_REFERENCE) ../$(BIN)/tradecredit serve --port 8000"
-	@echo "  Portfolio page: http://127.0.0.1:8000/  (sign in as $$USER with that password; docs/pages.md)"
+	@echo "  Portfolio page: http://127.0.0.1:8000/  (sign in as anna with that password; docs/pages.md)"
 	@echo "  API: curl -H 'X-API-Key: choose-a-long-secret-key' 'http://127.0.0.1:8000/v1/customers/C000001/score?as_of=2026-12-31'"
 
 # The browser tests drive Debian's chromium (Playwright's own browser download is not available here).
