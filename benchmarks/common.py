@@ -198,6 +198,19 @@ class Result:
     goals: list[Goal] = field(default_factory=list)
 
 
+GOAL_HEADER = ["goal", "target", "measured", ""]
+
+
+def goal_rows(goals: Sequence[Goal], apply: bool) -> list[list[str]]:
+    """Return the goals as table rows: what, target, the measured figure in its unit, PASS/MISS (n/a when not judged)."""
+    return [[g.what, g.target, fmt(g.measured, g.unit), g.status(apply)] for g in goals]
+
+
+def goals_markdown(goals: Sequence[Goal], apply: bool) -> list[str]:
+    """Return the lines that end a benchmark's docs section: the goals' table and the verdict."""
+    return [markdown_table(GOAL_HEADER, goal_rows(goals, apply), right=(2,)), "", verdict(goals, apply), ""]
+
+
 def verdict(goals: Sequence[Goal], apply: bool) -> str:
     """One sentence on the goals, for the docs page."""
     if not apply:

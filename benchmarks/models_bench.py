@@ -25,11 +25,14 @@ import time
 from pathlib import Path
 
 from benchmarks.common import (
+    GOAL_HEADER,
     Context,
     Goal,
     Result,
     StepPeak,
     fmt,
+    goal_rows,
+    goals_markdown,
     in_child,
     markdown_table,
     text_table,
@@ -298,13 +301,12 @@ def run_training(ctx: Context, machine_line: str) -> tuple[Result, str]:
         ]
         for r in runs
     ]
-    goal_rows = [[g.what, g.target, fmt(g.measured, g.unit), g.status(ctx.goals_apply)] for g in goals]
     text = "\n".join(
         [
             f"training: labelled panel of {built['rows']:,} rows built in {fmt(built['seconds'], 's')}",
             text_table(header, rows),
             "",
-            text_table(["goal", "target", "measured", ""], goal_rows),
+            text_table(GOAL_HEADER, goal_rows(goals, ctx.goals_apply)),
         ]
     )
     markdown = "\n".join(
@@ -322,10 +324,7 @@ def run_training(ctx: Context, machine_line: str) -> tuple[Result, str]:
             "",
             markdown_table(header, rows, right=(1, 2, 3, 4, 5, 6, 7, 8)),
             "",
-            markdown_table(["goal", "target", "measured", ""], goal_rows, right=(2,)),
-            "",
-            verdict(goals, ctx.goals_apply),
-            "",
+            *goals_markdown(goals, ctx.goals_apply),
         ]
     )
     return Result("training", text, markdown, goals), uri
@@ -393,13 +392,14 @@ def run_serving(ctx: Context, machine_line: str, uri: str) -> Result:
             f"p90 {latency['p90']:.1f} ms, p99 {latency['p99']:.1f} ms, {latency['throughput']:.0f} req/s",
         ],
     ]
-    goal_rows = [[g.what, g.target, f"{g.measured:.2f}", g.status(ctx.goals_apply)] for g in goals]
+    # Two decimals, without units: the goals' names carry them.
+    shown = [[g.what, g.target, f"{g.measured:.2f}", g.status(ctx.goals_apply)] for g in goals]
     text = "\n".join(
         [
             f"serving: {scoring['customers']:,} customers at {as_of}, {scoring['trees']} trees",
             text_table(["step", "time", "rate"], rows),
             "",
-            text_table(["goal", "target", "measured", ""], goal_rows),
+            text_table(GOAL_HEADER, shown),
         ]
     )
     markdown = "\n".join(
@@ -423,7 +423,7 @@ def run_serving(ctx: Context, machine_line: str, uri: str) -> Result:
             "",
             markdown_table(["step", "time", "rate"], rows, right=(1,)),
             "",
-            markdown_table(["goal", "target", "measured", ""], goal_rows, right=(2,)),
+            markdown_table(GOAL_HEADER, shown, right=(2,)),
             "",
             verdict(goals, ctx.goals_apply),
             "",

@@ -19,7 +19,18 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.common import Context, Goal, Result, fmt, in_child, markdown_table, text_table, verdict
+from benchmarks.common import (
+    GOAL_HEADER,
+    Context,
+    Goal,
+    Result,
+    fmt,
+    goal_rows,
+    goals_markdown,
+    in_child,
+    markdown_table,
+    text_table,
+)
 from benchmarks.models_bench import API_KEY, serve_api
 
 NAME = "pages"
@@ -123,13 +134,12 @@ def run(ctx: Context, machine_line: str, uri: str) -> Result:
         if kind != "API score (baseline)":
             goals.append(Goal(f"{kind} p95 (ms), {USERS} users", p95, P95_GOAL_MS, "ms"))
     header = ["page", "requests", "p50", "p95", "p95 / API p95"]
-    goal_rows = [[g.what, g.target, fmt(g.measured, g.unit), g.status(ctx.goals_apply)] for g in goals]
     text = "\n".join(
         [
             f"pages: first portfolio page of {as_of}, from ready (the date's report built) {fmt(first_page, 's')}",
             text_table(header, rows),
             "",
-            text_table(["goal", "target", "measured", ""], goal_rows),
+            text_table(GOAL_HEADER, goal_rows(goals, ctx.goals_apply)),
         ]
     )
     markdown = "\n".join(
@@ -148,10 +158,7 @@ def run(ctx: Context, machine_line: str, uri: str) -> Result:
             "",
             markdown_table(header, rows, right=(1, 2, 3, 4)),
             "",
-            markdown_table(["goal", "target", "measured", ""], goal_rows, right=(2,)),
-            "",
-            verdict(goals, ctx.goals_apply),
-            "",
+            *goals_markdown(goals, ctx.goals_apply),
         ]
     )
     return Result(NAME, text, markdown, goals)

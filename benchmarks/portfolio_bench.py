@@ -16,7 +16,18 @@ import datetime as dt
 import statistics
 import time
 
-from benchmarks.common import Context, Goal, Result, fmt, in_child, markdown_table, text_table, verdict
+from benchmarks.common import (
+    GOAL_HEADER,
+    Context,
+    Goal,
+    Result,
+    fmt,
+    goal_rows,
+    goals_markdown,
+    in_child,
+    markdown_table,
+    text_table,
+)
 
 NAME = "portfolio"
 RUNS = 3
@@ -103,13 +114,12 @@ def run(ctx: Context, machine_line: str, uri: str) -> Result:
         ["- `write_report`: Parquet, CSV, report.xlsx, manifest", fmt(report["write_seconds"], "s")],
     ]
     sizes = ", ".join(f"{name} {count:,}" for name, count in report["rows"].items())
-    goal_rows = [[g.what, g.target, fmt(g.measured, g.unit), g.status(ctx.goals_apply)] for g in goals]
     text = "\n".join(
         [
             f"portfolio: {scored:,} customers scored at {as_of}; rows: {sizes}",
             text_table(["step (median of 3 processes)", "time"], rows),
             "",
-            text_table(["goal", "target", "measured", ""], goal_rows),
+            text_table(GOAL_HEADER, goal_rows(goals, ctx.goals_apply)),
         ]
     )
     markdown = "\n".join(
@@ -128,10 +138,7 @@ def run(ctx: Context, machine_line: str, uri: str) -> Result:
             "",
             markdown_table(["step (median of 3 processes)", "time"], rows, right=(1,)),
             "",
-            markdown_table(["goal", "target", "measured", ""], goal_rows, right=(2,)),
-            "",
-            verdict(goals, ctx.goals_apply),
-            "",
+            *goals_markdown(goals, ctx.goals_apply),
         ]
     )
     return Result(NAME, text, markdown, goals)

@@ -60,6 +60,14 @@ def month_ends(start: dt.date, end: dt.date) -> list[dt.date]:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Return `day` moved by `months` months: a month-end to the month-end, else the same day, clamped to the month."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    is_month_end = day.day == calendar.monthrange(day.year, day.month)[1]
+    return dt.date(year, month + 1, last if is_month_end else min(day.day, last))
+
+
 def as_of_dates_words(count: int) -> str:
     """Return "1 as-of date" or "N as-of dates"."""
     return f"{count:,} as-of date{'' if count == 1 else 's'}"

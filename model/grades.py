@@ -14,6 +14,16 @@ PD_MASTER_SCALE = (0.0025, 0.005, 0.0085, 0.014, 0.024, 0.04, 0.065, 0.11, 0.18,
 LATE_PAYMENT_SCALE = (0.02, 0.04, 0.07, 0.10, 0.15, 0.22, 0.30, 0.40, 0.55, 1.0)
 
 SCALES = {"default_12m": PD_MASTER_SCALE, "late_payment_90d": LATE_PAYMENT_SCALE}
+# The grade of a customer in default at the as-of date, after the scale's grades: PD 1, limit 0.
+DEFAULT_GRADE = "D"
+
+
+def grade_rank(grade) -> int | None:
+    """Return a grade's place on the scale: "1".."10" as numbers, DEFAULT_GRADE after them; None for no grade."""
+    text = str(grade)
+    if text.isdigit():
+        return int(text)
+    return len(PD_MASTER_SCALE) + 1 if text == DEFAULT_GRADE else None
 
 
 def assign_grades(probabilities: np.ndarray, upper_bounds: tuple[float, ...]) -> np.ndarray:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -92,3 +93,19 @@ def recorded_dates(folder: Path) -> list[dt.date]:
         if any(part.glob("*.parquet")):
             dates.append(dt.date.fromisoformat(part.name.split("=", 1)[1]))
     return sorted(dates)
+
+
+def scores_to_compare(
+    folder: Path | None, compare_to: dt.date, score: Callable[[], pd.DataFrame] | None, notes: list[str]
+) -> pd.DataFrame | None:
+    """Return the scores the watchlist compares with at `compare_to`: the last recorded in `folder`, else what
+    `score()` makes afresh, else None (no way to score); `notes` is told which."""
+    recorded = scores_at(folder, compare_to)
+    if recorded is not None:
+        notes.append(f"grades at {compare_to} as recorded in the score history {folder}")
+        return recorded
+    if score is None:
+        notes.append(f"no scores recorded at {compare_to}: the grade_down rule was not checked")
+        return None
+    notes.append(f"no scores recorded at {compare_to}: its grades were scored afresh with today's models")
+    return score()

@@ -14,10 +14,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from model.grades import DEFAULT_GRADE  # the grade of a customer in default: "D"
 from model.reasons import MAX_REASONS, REASON_PARTS
-
-# The grade of a customer in default at the as-of date, outside the 1-10 scales: PD 1, limit 0.
-DEFAULT_GRADE = "D"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -23,6 +22,7 @@ import pyarrow as pa
 from features.as_of import ledger_span
 from features.ledger import Ledger
 from features.pipeline import LedgerFacts
+from serving.kept import Kept
 from serving.limits import LimitPolicy
 from serving.score_row import SCORE_COLUMNS
 from serving.scoring import ScoringModels, check_models_fit, score_in_chunks, snapshot
@@ -54,12 +54,11 @@ class ScoringService:
         check_models_fit(models, ledger)
         self.ledger, self.models, self.policy = ledger, models, policy
         self.span = ledger_span(ledger)  # the default as-of date is its last transaction
-        self._dates: OrderedDict[dt.date, ScoredDate] = OrderedDict()
         self._facts: LedgerFacts | None = None  # the ledger's own facts, built with the first date scored
-        self._lock = threading.Lock()  # guards `_dates`; held for lookups only
         # One date is scored at a time (each takes seconds and gigabytes at 100k customers); requests for
-        # dates already scored never wait for it.
+        # dates already scored never wait for it. The ledger facts take the same lock (`with_facts`).
         self._scoring = threading.Lock()
+        self._dates: Kept[dt.date, ScoredDate] = Kept(SNAPSHOTS_KEPT, self._scoring)
 
     def score(self, customer_ids: Sequence[str], as_of: dt.date) -> tuple[list[dict], list[str]]:
         """Return the score records (`SCORE_COLUMNS`) of `customer_ids` at `as_of` and the ids that have none."""
@@ -68,19 +67,7 @@ class ScoringService:
     def scored(self, as_of: dt.date) -> ScoredDate:
         """Return `as_of` scored, computed on the first call for the date; the last SNAPSHOTS_KEPT dates are kept."""
         self.span.check([as_of])
-        found = self._cached(as_of)
-        if found is not None:
-            return found
-        with self._scoring:
-            found = self._cached(as_of)  # scored by another request while this one waited
-            if found is not None:
-                return found
-            scored = self._score_date(as_of)
-            with self._lock:
-                self._dates[as_of] = scored
-                while len(self._dates) > SNAPSHOTS_KEPT:
-                    self._dates.popitem(last=False)
-            return scored
+        return self._dates.get(as_of, lambda: self._score_date(as_of))
 
     def with_facts(self, work: Callable[[LedgerFacts], T]) -> T:
         """Return what `work` makes of the ledger's facts (built on first use), run while no date is scored.
@@ -89,23 +76,18 @@ class ScoringService:
         figures take their turn with the scoring of new dates. Never call `scored` from `work`.
         """
         with self._scoring:
-            if self._facts is None:
-                self._facts = LedgerFacts(self.ledger)
-            return work(self._facts)
+            return work(self._ledger_facts())
 
-    def _cached(self, as_of: dt.date) -> ScoredDate | None:
-        with self._lock:
-            found = self._dates.get(as_of)
-            if found is not None:
-                self._dates.move_to_end(as_of)
-            return found
+    def _ledger_facts(self) -> LedgerFacts:
+        """Return the ledger's facts, built on first use; the caller holds `_scoring`."""
+        if self._facts is None:
+            self._facts = LedgerFacts(self.ledger)
+        return self._facts
 
     def _score_date(self, as_of: dt.date) -> ScoredDate:
         """Return every customer of the ledger at `as_of`, scored."""
-        # Called under `_scoring` only, so the ledger facts see one build at a time.
-        if self._facts is None:
-            self._facts = LedgerFacts(self.ledger)
-        features = snapshot(self.ledger, as_of, self.models.label_config, facts=self._facts)
+        # Called under `_scoring` only (`Kept` builds with it), so the ledger facts see one build at a time.
+        features = snapshot(self.ledger, as_of, self.models.label_config, facts=self._ledger_facts())
         chunks: list[pd.DataFrame] = []
         score_in_chunks(features, self.models, self.policy, on_chunk=chunks.append)
         scores = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=SCORE_COLUMNS)

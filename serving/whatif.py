@@ -9,7 +9,6 @@ scores exactly as the customer does in the whole portfolio (`tests/code/test_wha
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import math
 from dataclasses import dataclass
@@ -21,16 +20,15 @@ import pyarrow.compute as pc
 
 from features.contract import MAX_DAYS_AFTER_REFERENCE
 from features.ledger import Ledger
-from features.pipeline import LedgerFacts
+from features.pipeline import LedgerFacts, add_months
 from features.sources import ROW, RawTable
 from features.validate import validate_ledger
+from model.grades import grade_rank
 from serving.limits import LimitPolicy
-from serving.score_row import DEFAULT_GRADE
 from serving.scoring import ScoringModels, score_features, snapshot
 
 UTILISATION = 0.8  # the share of the credit limit `utilisation_80` brings the balance down to
 MONTHS_AHEAD = 3  # how far `on_time_3m` looks ahead, and how far back the buying it repeats
-_GRADE_RANK = {**{str(g): g for g in range(1, 11)}, DEFAULT_GRADE: 11}  # a grade's place on the scale, "D" last
 
 
 class WhatIfError(ValueError):
@@ -87,14 +85,6 @@ class WhatIfResult:
     def best(self) -> WhatIfOutcome | None:
         """Return the outcome needing the least cash that improves the grade or restores the limit, else None."""
         return next((o for o in self.outcomes if o.improves), None)
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """Return `day` moved by `months` months: a month-end to the month-end, else the same day, clamped to the month."""
-    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    is_month_end = day.day == calendar.monthrange(day.year, day.month)[1]
-    return dt.date(year, month + 1, last if is_month_end else min(day.day, last))
 
 
 def customer_ledger(
@@ -278,7 +268,7 @@ def _on_time(ledger: Ledger, invoices: pd.DataFrame, as_of: dt.date, reference_d
 def _outcome(scenario: Scenario, row: dict, base: dict) -> WhatIfOutcome:
     """Return the scored scenario, compared with the base score row: the PD grade, else the late-payment grade."""
     key = "risk_grade" if base["risk_grade"] is not None else "late_payment_grade"
-    before, after = _GRADE_RANK.get(base[key]), _GRADE_RANK.get(row[key])
+    before, after = grade_rank(base[key]), grade_rank(row[key])
     current = base["current_credit_limit"]
     cut = not math.isnan(current) and base["recommended_credit_limit"] < current
     late = row["late_payment_prob_90d"]

@@ -116,8 +116,8 @@ def _customers(items: OpenItems, scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def _open_invoices(items: OpenItems, losses: pd.DataFrame) -> pd.DataFrame:
-    """Return the invoices open at the as-of date (in the ledger's order), each with its share (by open amount) of
-    its customer's model-based loss."""
+    """Return the invoices open at the as-of date (in the ledger's order), each with its aging bucket's name and
+    its share (by open amount) of its customer's model-based loss."""
     found = items.con.sql(
         f"""SELECT invoice_row, customer_key, invoice_date, due_date, days_past_due, bucket, is_disputed,
                    CAST(open_amount AS DOUBLE) AS open_amount
@@ -126,6 +126,7 @@ def _open_invoices(items: OpenItems, losses: pd.DataFrame) -> pd.DataFrame:
     invoices = found.to_pandas(date_as_object=True)
     invoices.insert(0, "invoice_id", items.ids("invoices", found.column("invoice_row").to_numpy()))
     invoices.insert(1, "customer_id", items.ids("customers", found.column("customer_key").to_numpy()))
+    invoices["aging_bucket"] = np.asarray(items.settings.buckets, dtype=object)[invoices["bucket"].to_numpy()]
     per_customer = losses[losses["level"] == "customer"].set_index("key")["model_provision"]
     gross = invoices.groupby("customer_key")["open_amount"].transform("sum").to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):

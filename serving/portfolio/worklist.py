@@ -36,8 +36,8 @@ def dunning_action(days_overdue: np.ndarray, grades: pd.Series, in_default: np.n
 def worklist_table(invoices: pd.DataFrame, customers: pd.DataFrame, settings: WorklistSettings) -> pd.DataFrame:
     """Return the worklist from the as-of date's open invoices and the scored customers.
 
-    `invoices`: `invoice_id`, `customer_id`, `invoice_date`, `due_date`, `days_past_due`, `open_amount`,
-    `is_disputed`, `provision_model` (the invoice's share of its customer's model-based loss).
+    `invoices`: `invoice_id`, `customer_id`, `invoice_date`, `due_date`, `days_past_due`, `aging_bucket`,
+    `open_amount`, `is_disputed`, `provision_model` (the invoice's share of its customer's model-based loss).
     `customers`: `customer_id`, `name`, `risk_grade`, `late_payment_grade`, `pd_12m`,
     `late_payment_prob_90d`, `in_default_at_as_of`, `reason_1_text_en` .. `reason_3_text_en`.
     """
@@ -67,6 +67,7 @@ def worklist_table(invoices: pd.DataFrame, customers: pd.DataFrame, settings: Wo
         "invoice_date",
         "due_date",
         "days_overdue",
+        "aging_bucket",
         "open_amount",
         "late_payment_prob_90d",
         "cash_at_risk",

@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from serving.kept import Kept
 from serving.portfolio.customer_detail import CustomerDetail, customer_detail
 from serving.portfolio.expected_loss import concentration
 from serving.portfolio.open_items import previous_month_end
 from serving.portfolio.report import PortfolioReport, build_report
 from serving.portfolio.settings import PortfolioSettings
-from serving.score_history import recorded_dates, scores_at
+from serving.score_history import recorded_dates, scores_at, scores_to_compare
 from serving.service import ScoringService
 
 DATES_KEPT = 4
@@ -44,6 +44,7 @@ class DatePages:
     reasons: dict[str, dict[str, list[str]]]  # customer id -> language -> the top three reasons' texts
     queues: dict[str, pd.DataFrame]  # the worklist's queues (collections, disputes), each in rank order
     rows: dict[str, dict[str, np.ndarray]]  # table -> customer id -> its rows' positions (customer level only)
+    overview: dict  # the portfolio page's rows of the report's tables (`portfolio_overview`)
 
     def table(self, name: str) -> pd.DataFrame:
         return self.report.tables[name]
@@ -86,6 +87,20 @@ def customer_list(report: PortfolioReport, names: pd.DataFrame, scores: pd.DataF
     return frame[[*CUSTOMER_LIST, "search_text"]]
 
 
+def portfolio_overview(report: PortfolioReport) -> dict:
+    """Return the rows of the report the portfolio page shows: the aging and expected-loss totals, the grades'
+    rows, the aging trend and the total DSO by month-end. Taken once per date: the DSO table alone has a row
+    per customer and month-end."""
+    aging, losses, dso = report.tables["aging"], report.tables["expected_loss"], report.tables["dso"]
+    return {
+        "aging_total": aging[aging["level"] == "total"].iloc[0].to_dict(),
+        "by_grade": losses[losses["level"] == "risk_grade"].to_dict("records"),
+        "loss_total": losses[losses["level"] == "total"].iloc[0].to_dict(),
+        "aging_trend": report.tables["aging_trend"],
+        "dso_trend": dso[dso["level"] == "total"].sort_values("month_end"),
+    }
+
+
 # The report's tables a customer page reads its rows of.
 CUSTOMER_TABLES = ("aging", "expected_loss", "terms", "worklist", "watchlist")
 
@@ -120,47 +135,30 @@ class PortfolioPages:
     ):
         self.service, self.settings, self.history = service, settings, history
         self.default_as_of = default_as_of  # the date a page shows without ?as_of=
-        self._dates: OrderedDict[dt.date, DatePages] = OrderedDict()
-        self._lock = threading.Lock()  # guards `_dates`
-        self._building = threading.Lock()  # one date built at a time: each holds the ledger facts for seconds
+        self._dates: Kept[dt.date, DatePages] = Kept(DATES_KEPT)  # one built at a time: each takes seconds
+        self._lock = threading.Lock()  # guards the score history read last
         self._history_files: tuple[Path, ...] = ()
         self._history = pd.DataFrame(columns=["as_of_date", *HISTORY_COLUMNS])
         self._history_rows: dict[str, np.ndarray] = {}
 
     def dates(self) -> list[dt.date]:
         """Return the dates a page can be asked for at once: those built, recorded or scored, newest first."""
-        with self._lock:
-            built = set(self._dates)
+        built = set(self._dates.keys())
         recorded = set(recorded_dates(Path(self.history))) if self.history else set()
         return sorted(built | recorded | {self.default_as_of}, reverse=True)
 
     def at(self, as_of: dt.date) -> DatePages:
         """Return the pages' data at `as_of`, built on the first call for the date; the last DATES_KEPT are kept."""
-        with self._lock:
-            found = self._dates.get(as_of)
-        if found is not None:
-            return found
-        with self._building:
-            with self._lock:
-                found = self._dates.get(as_of)
-            if found is None:
-                found = self._build(as_of)
-                with self._lock:
-                    self._dates[as_of] = found
-                    while len(self._dates) > DATES_KEPT:
-                        self._dates.popitem(last=False)
-            return found
+        return self._dates.get(as_of, lambda: self._build(as_of))
 
     def _build(self, as_of: dt.date) -> DatePages:
         compare_to = previous_month_end(as_of)
         notes: list[str] = []
         scores = self.service.scored(as_of).scores.to_pandas()
-        compare = scores_at(self.history, compare_to)
-        if compare is not None:
-            notes.append(f"grades at {compare_to} as recorded in the score history")
-        elif self.service.span.first_invoice and compare_to >= self.service.span.first_invoice:
-            compare = self.service.scored(compare_to).scores.to_pandas()
-            notes.append(f"no scores recorded at {compare_to}: its grades were scored afresh with today's models")
+        first = self.service.span.first_invoice
+        # A compare-to date before the first invoice has no customer to score.
+        score = (lambda: self.service.scored(compare_to).scores.to_pandas()) if first and compare_to >= first else None
+        compare = scores_to_compare(self.history, compare_to, score, notes)
 
         def build(facts):
             report = build_report(facts, as_of, compare_to, scores, self.settings, compare, notes)
@@ -176,7 +174,8 @@ class PortfolioPages:
         queues = {queue: part.reset_index(drop=True) for queue, part in worklist.groupby("queue", sort=False)}
         reasons = top_reasons(scores)
         rows = {name: rows_by_customer(report.tables[name]) for name in CUSTOMER_TABLES}
-        return DatePages(as_of, report, indexed, detail, top, herfindahl, customers, reasons, queues, rows)
+        overview = portfolio_overview(report)
+        return DatePages(as_of, report, indexed, detail, top, herfindahl, customers, reasons, queues, rows, overview)
 
     def history_of(self, customer_id: str, extra: list[dict]) -> pd.DataFrame:
         """Return the customer's recorded scores by as-of date (HISTORY_COLUMNS), with `extra` score rows for

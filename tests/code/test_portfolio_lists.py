@@ -152,7 +152,7 @@ def test_behaviour_read_point_in_time():
 def invoices(rows):
     return pd.DataFrame(
         rows, columns=["invoice_id", "customer_id", "days_past_due", "open_amount", "is_disputed", "provision_model"]
-    ).assign(invoice_date=d("2024-01-01"), due_date=d("2024-02-01"))
+    ).assign(invoice_date=d("2024-01-01"), due_date=d("2024-02-01"), aging_bucket="1-30")
 
 
 def scored(rows):

@@ -161,20 +161,13 @@ def _score(facts, as_of, models, policy):
 
 def _compare_scores(history, facts, compare_to, models, policy, notes):
     """Return the scores at the compare-to date: as recorded, else scored afresh (said in a note), else None."""
-    from serving.score_history import ScoreHistoryError, scores_at
+    from serving.score_history import ScoreHistoryError, scores_to_compare
 
+    score = (lambda: _score(facts, compare_to, models, policy)) if models is not None else None
     try:
-        recorded = scores_at(history, compare_to)
+        return scores_to_compare(history, compare_to, score, notes)
     except ScoreHistoryError as exc:
         raise click.ClickException(str(exc)) from None
-    if recorded is not None:
-        notes.append(f"grades at {compare_to} as recorded in the score history {history}")
-        return recorded
-    if models is None:
-        notes.append(f"no scores recorded at {compare_to}: the grade_down rule was not checked")
-        return None
-    notes.append(f"no scores recorded at {compare_to}: its grades were scored afresh with today's models")
-    return _score(facts, compare_to, models, policy)
 
 
 def _print_totals(report, out: Path, manifest: Path) -> None:

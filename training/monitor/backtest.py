@@ -14,6 +14,8 @@ import pandas as pd
 from scipy.stats import beta, binom
 from sklearn.metrics import roc_auc_score
 
+from model.grades import PD_MASTER_SCALE, grade_rank
+
 BACKTEST_COLUMNS = ["as_of_date", "grade", "n", "defaults", "mean_pd", "observed_rate", "jeffreys_p", "binomial_p"]
 
 
@@ -94,6 +96,6 @@ def herfindahl(grades: pd.Series) -> float:
 
 
 def _grade_order(grade) -> float:
-    """Return the place of a grade on the scale: "1".."10", then "D", then "all"."""
-    text = str(grade)
-    return float(text) if text.isdigit() else 11.0 if text == "D" else 12.0
+    """Return the place of a grade on the scale ("1".."10", then "D"), the pooled row "all" last."""
+    rank = grade_rank(grade)
+    return float(rank) if rank is not None else float(len(PD_MASTER_SCALE) + 2)

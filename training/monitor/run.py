@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from features.config_errors import read_settings
 from features.labels import LabelConfig, labelled_features
 from features.ledger import Ledger
-from features.pipeline import month_ends
+from features.pipeline import add_months, month_ends
 from model.packaged import PackagedModel
 from model.registry import ModelRef
 from training.monitor import backtest, estimate, stability
@@ -86,20 +86,22 @@ def monitor(
     earlier = _month_end_before(as_of, settings.migration_months)
     back = _matured_dates(as_of, labels, model.target, settings.backtest_months)
     rows = labelled_features(ledger, sorted({as_of, earlier, *back}), labels).to_pandas()
-    rows = rows[~rows["in_default_at_as_of"].astype(bool)]
+    rows = rows[~rows["in_default_at_as_of"].astype(bool)].reset_index(drop=True)
+    # One prediction of every row serves the stability, the back-test and the migration.
+    predicted = model.predict(rows, explain=False)
+    rows["pd"], rows["grade"] = predicted[model.probability_column].to_numpy(), predicted["risk_grade"].astype(str)
     now = rows[rows["as_of_date"] == as_of]
     if now.empty:
         raise MonitorError(f"{ledger.source}: no customer to score at {as_of} (none has an invoice by then)")
+    current_pd = now["pd"].to_numpy()
     table = stability.stability_table(
-        reference, model.bundle["score_reference"], model.spec.array(now), model.probability(now), model.spec
+        reference, model.bundle["score_reference"], model.spec.array(now), current_pd, model.spec
     )
-    scored = _scored(model, rows[rows["as_of_date"].isin(back)], model.target)
+    scored = _scored(rows[rows["as_of_date"].isin(back)], model.target)
     tests = backtest.backtest_table(scored) if len(scored) else pd.DataFrame(columns=backtest.BACKTEST_COLUMNS)
-    current_pd = model.probability(now)
     aucs = _with_estimates(backtest.auc_by_date(scored), scored, as_of, current_pd).assign(training_auc=training_auc)
-    graded = {
-        day: _grades(model, part) for day, part in rows[rows["as_of_date"].isin([earlier, as_of])].groupby("as_of_date")
-    }
+    compared = rows[rows["as_of_date"].isin([earlier, as_of])]
+    graded = {day: part.set_index("customer_id")["grade"] for day, part in compared.groupby("as_of_date")}
     migration = backtest.migration_matrix(graded.get(earlier, pd.Series(dtype=str)), graded[as_of])
     report = MonitorReport(as_of, f"{ref.name}/{ref.version}", table, tests, aucs, migration)
     report.summary = {
@@ -145,8 +147,8 @@ def _estimates(aucs: pd.DataFrame, current_pd) -> dict:
 
 def _month_end_before(as_of: dt.date, months: int) -> dt.date:
     """Return the month-end `months` months before `as_of`'s month."""
-    year, month = divmod(as_of.year * 12 + as_of.month - 1 - months, 12)
-    return dt.date(year, month + 1, calendar.monthrange(year, month + 1)[1])
+    day = add_months(as_of, -months)
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 def _matured_dates(as_of: dt.date, labels: LabelConfig, target: str, count: int) -> list[dt.date]:
@@ -156,29 +158,20 @@ def _matured_dates(as_of: dt.date, labels: LabelConfig, target: str, count: int)
     else:
         horizon = pd.DateOffset(days=labels.late_window_days + labels.late_threshold_days)
     last = (pd.Timestamp(as_of) - horizon).date()
-    ends = month_ends(dt.date(last.year - 6, 1, 1), last)
-    return ends[-count:]
+    return month_ends(add_months(last, -count), last)[-count:]
 
 
-def _scored(model: PackagedModel, rows: pd.DataFrame, target: str) -> pd.DataFrame:
-    """Return per customer and matured date: PD (the model's probability), grade and the observed outcome."""
+def _scored(rows: pd.DataFrame, target: str) -> pd.DataFrame:
+    """Return per customer and matured date: PD, grade and the observed outcome (rows whose outcome is known)."""
     rows = rows[rows[target].notna()]
-    if rows.empty:
-        return pd.DataFrame(columns=["as_of_date", "grade", "pd", "outcome"])
     return pd.DataFrame(
         {
             "as_of_date": rows["as_of_date"].to_numpy(),
-            "grade": _grades(model, rows).to_numpy(),
-            "pd": model.probability(rows),
+            "grade": rows["grade"].to_numpy(),
+            "pd": rows["pd"].to_numpy(),
             "outcome": rows[target].astype(int).to_numpy(),
         }
     )
-
-
-def _grades(model: PackagedModel, rows: pd.DataFrame) -> pd.Series:
-    """Return the model's grade ("1".."10") of each row, indexed by customer id."""
-    predicted = model.predict(rows, explain=False)
-    return pd.Series(predicted["risk_grade"].astype(str).to_numpy(), index=rows["customer_id"].to_numpy())
 
 
 def _summary(report: MonitorReport, grades_now: pd.Series, earlier: dt.date) -> dict:

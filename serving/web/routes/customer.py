@@ -64,7 +64,6 @@ def _details(request: Request, context: dict) -> dict:
     )
     labels = bucket_labels(source.settings.aging_buckets)
     paid = data.detail.paid_of(customer_id)
-    scored_here = [s for s in [context["score"]] if s is not None]
     return {
         "aging_row": row.iloc[0].to_dict() if len(row) else None,
         "buckets": [(label, bucket_column(label)) for label in labels],
@@ -75,7 +74,7 @@ def _details(request: Request, context: dict) -> dict:
         "paid": paid.to_dict("records"),
         "paid_listed": paid.tail(PAYMENTS_LISTED).iloc[::-1].to_dict("records"),
         "disputes": data.detail.disputes_of(customer_id).iloc[::-1].to_dict("records"),
-        "history": source.history_of(customer_id, scored_here).to_dict("records"),
+        "history": source.history_of(customer_id, [context["score"]]).to_dict("records"),
         "watch": data.of("watchlist", customer_id).to_dict("records"),
         "decisions": request.app.state.decisions.of_customer(customer_id)[:20],
         "reasons": [

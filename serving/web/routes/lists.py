@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from serving.portfolio.aging import group_order
 from serving.portfolio.settings import bucket_labels
 from serving.web.deps import current_user, language
 from serving.web.render import render
@@ -70,7 +71,7 @@ def watchlist_page(request: Request, user: User = Depends(current_user)) -> Resp
     table = from_request(request.query_params, frame, [*WATCHLIST, *REASONS], "watchlist", ("rule_count", True))
     if isinstance(table, Response):
         return table
-    grades = sorted(data.table("watchlist")["risk_grade"].dropna().astype(str).unique(), key=_grade_order)
+    grades = sorted(data.table("watchlist")["risk_grade"].dropna().astype(str).unique(), key=group_order)
     return render(
         request,
         "watchlist.html",
@@ -95,8 +96,7 @@ def worklist_page(request: Request, user: User = Depends(current_user)) -> Respo
     labels = bucket_labels(settings.aging_buckets)
     bucket = request.query_params.get("bucket")
     if bucket in labels[1:]:
-        low, high = _bucket_days(settings.aging_buckets, labels.index(bucket))
-        frame = frame[(frame["days_overdue"] >= low) & (frame["days_overdue"] <= high)]
+        frame = frame[frame["aging_bucket"] == bucket]
     customer = request.query_params.get("customer")
     if customer:
         frame = frame[frame["customer_id"] == customer]
@@ -114,13 +114,3 @@ def worklist_page(request: Request, user: User = Depends(current_user)) -> Respo
         bucket=bucket,
         customer=customer,
     )
-
-
-def _bucket_days(bounds: tuple[int, ...], index: int) -> tuple[float, float]:
-    """Return the days past due the bucket at `index` covers (upper bounds inclusive, as the aging has them)."""
-    low = bounds[index - 1] + 1
-    return low, float(bounds[index]) if index < len(bounds) else float("inf")
-
-
-def _grade_order(grade: str) -> tuple[int, int]:
-    return (1, 0) if grade == "D" else (0, int(grade)) if grade.isdigit() else (2, 0)

@@ -35,13 +35,8 @@ def portfolio_page(request: Request, user: User = Depends(current_user)) -> Resp
     context = date_context(request, user)
     data, settings = context["data"], context["source"].settings
     labels = bucket_labels(settings.aging_buckets)
-    aging = data.table("aging")
-    losses = data.table("expected_loss")
-    dso = data.table("dso")
-    total = aging[aging["level"] == "total"].iloc[0].to_dict()
-    by_grade = losses[losses["level"] == "risk_grade"].to_dict("records")
-    trend = data.table("aging_trend")
-    dso_trend = dso[dso["level"] == "total"].sort_values("month_end")
+    overview = data.overview
+    total, by_grade, trend, dso_trend = (overview[k] for k in ("aging_total", "by_grade", "aging_trend", "dso_trend"))
     as_of, lang = context["as_of"], language(request)
     return render(
         request,
@@ -59,7 +54,7 @@ def portfolio_page(request: Request, user: User = Depends(current_user)) -> Resp
             f"/customers?as_of={as_of}" if i == 0 else f"/worklist?as_of={as_of}&bucket={quote(label)}"
             for i, label in enumerate(labels)
         ],
-        loss_total=losses[losses["level"] == "total"].iloc[0].to_dict(),
+        loss_total=overview["loss_total"],
         trend_labels=[str(d) for d in trend["month_end"]],
         trend_series={bucket(label, lang): trend[f"amount_{bucket_column(label)}"].tolist() for label in labels},
         dso_trend=dso_trend.to_dict("records"),
